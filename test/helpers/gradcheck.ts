@@ -60,14 +60,14 @@ export async function gradCheck(c: GradCase): Promise<number> {
   let seed = c.seed ?? 1;
   for (const [name, shape] of Object.entries(c.inputs)) {
     const count = shape.reduce((a, b) => a * b, 1);
-    const data = Typed.from(randn(count, seed++), (x) => (c.positive ? 0.5 + Math.abs(x) : x));
+    const data = new Typed(randn(count, seed++).map((x) => (c.positive ? 0.5 + Math.abs(x) : x)));
     feeds[name] = { dtype, shape, data };
   }
   // r's concrete shape: y's shape with symbolic dims resolved by a first run
   const probeGraph = await CompiledGraph.compile({ y }, { threads: 1 });
   const probe = await probeGraph.run(Object.fromEntries(probeGraph.inputs.map((v) => [v.name, feeds[v.name]!])));
   const yShape = probe.y!.shape;
-  if (y.rank !== 0) feeds.r = { dtype: y.dtype, shape: yShape, data: Typed.from(randn(yShape.reduce((a, b) => a * b, 1) || n, 999)) };
+  if (y.rank !== 0) feeds.r = { dtype: y.dtype, shape: yShape, data: new Typed(randn(yShape.reduce((a, b) => a * b, 1) || n, 999)) };
 
   const used = (cg: CompiledGraph) => Object.fromEntries(cg.inputs.map((v) => [v.name, feeds[v.name]!]));
   const analytic = await compiled.run(used(compiled));
