@@ -1,0 +1,82 @@
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { BertError } from '../errors.ts';
+import { writeFileAtomic } from '../io/atomic.ts';
+import { configToJson, readConfigJson, type BertConfig } from '../model/config.ts';
+import { normalizeState, TIED_DECODER_BIAS, TIED_DECODER_WEIGHT } from './keys.ts';
+import { readPytorchBin } from './pytorch-bin.ts';
+import { readSafetensors, writeSafetensors } from './safetensors.ts';
+import type { FloatTensor, StoredTensor } from './tensor.ts';
+
+// A model folder as Hugging Face's save_pretrained writes it: config.json, the weights, tokenizer files.
+
+export interface Checkpoint {
+  config: BertConfig;
+  /** fp32 tensors under canonical HF names (see keys.ts); the tied MLM decoder weight is not among them. */
+  tensors: Map<string, FloatTensor>;
+  /** The weights file read. */
+  source: string;
+  /** Keys in the file that were dropped: buffers, tied copies, integer tensors. */
+  ignored: string[];
+}
+
+// In Hugging Face's order of preference.
+const WEIGHT_FILES = ['model.safetensors', 'model.safetensors.index.json', 'pytorch_model.bin', 'pytorch_model.bin.index.json'];
+export const TOKENIZER_FILES = ['vocab.txt', 'tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json'];
+
+/** Loads config.json and the weights of a model folder: model.safetensors if there, else pytorch_model.bin. */
+export function loadCheckpoint(dir: string): Checkpoint {
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new BertError('model folder not found', dir);
+  const configPath = join(dir, 'config.json');
+  if (!existsSync(configPath)) throw new BertError('no config.json in the model folder', dir);
+  const config = readConfigJson(configPath);
+  const file = WEIGHT_FILES.find((f) => existsSync(join(dir, f)));
+  if (file === undefined) throw new BertError(`no weights in the model folder: looked for ${WEIGHT_FILES.join(', ')}`, dir);
+  const source = join(dir, file);
+  const raw = file.endsWith('.index.json') ? readSharded(dir, source) : readWeights(source);
+  const { tensors, ignored } = normalizeState(raw, source);
+  return { config, tensors, source, ignored };
+}
+
+function readWeights(path: string): Map<string, StoredTensor> {
+  return path.endsWith('.safetensors') ? readSafetensors(path).tensors : readPytorchBin(path);
+}
+
+/** A sharded checkpoint: `{ weight_map: { name: shard file } }`. */
+function readSharded(dir: string, indexPath: string): Map<string, StoredTensor> {
+  let index: { weight_map?: Record<string, string> };
+  try {
+    index = JSON.parse(readFileSync(indexPath, 'utf8')) as typeof index;
+  } catch (err) {
+    throw new BertError(`cannot read shard index: ${(err as Error).message}`, indexPath);
+  }
+  if (index.weight_map === undefined || typeof index.weight_map !== 'object') throw new BertError('shard index has no weight_map', indexPath);
+  const out = new Map<string, StoredTensor>();
+  for (const shard of new Set(Object.values(index.weight_map))) {
+    for (const [k, t] of readWeights(join(dir, shard))) out.set(k, t);
+  }
+  return out;
+}
+
+export interface SaveOptions {
+  /** Copy these tokenizer files from that folder (those present): vocab.txt, tokenizer.json, ... */
+  tokenizerDir?: string;
+}
+
+/**
+ * Writes config.json and model.safetensors (and tokenizer files) into `dir`, each atomically, creating
+ * `dir` if needed. Like save_pretrained, the tied MLM decoder weight and bias are not written.
+ */
+export function saveCheckpoint(dir: string, config: BertConfig, tensors: ReadonlyMap<string, FloatTensor>, options: SaveOptions = {}): void {
+  mkdirSync(dir, { recursive: true });
+  const weights = new Map([...tensors].filter(([name]) => name !== TIED_DECODER_WEIGHT && name !== TIED_DECODER_BIAS));
+  writeSafetensors(join(dir, 'model.safetensors'), weights);
+  if (options.tokenizerDir !== undefined) {
+    for (const f of TOKENIZER_FILES) {
+      const from = join(options.tokenizerDir, f);
+      if (existsSync(from)) writeFileAtomic(join(dir, f), readFileSync(from));
+    }
+  }
+  // config.json last: a folder with a config is a complete one.
+  writeFileAtomic(join(dir, 'config.json'), configToJson(config));
+}
