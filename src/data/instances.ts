@@ -204,3 +204,18 @@ export function maskingVocab(tokens: readonly string[], special: { cls: number; 
   });
   return { vocab_size: tokens.length, cls: special.cls, sep: special.sep, mask: special.mask, is_continuation };
 }
+
+/** A DocumentChunk from documents given as lists of sentences of token ids (for tests and small corpora). */
+export function documentChunk(documents: ReadonlyArray<ReadonlyArray<ArrayLike<number>>>): DocumentChunk {
+  const sentence_start = [0];
+  const document_start = [0];
+  const all: number[] = [];
+  for (const doc of documents) {
+    for (const sentence of doc) {
+      for (let i = 0; i < sentence.length; i++) all.push(sentence[i]);
+      sentence_start.push(all.length);
+    }
+    document_start.push(sentence_start.length - 1);
+  }
+  return { tokens: Int32Array.from(all), sentence_start: Int32Array.from(sentence_start), document_start: Int32Array.from(document_start) };
+}
