@@ -2,3 +2,12 @@
 export { BertError } from './errors.ts';
 export { BertTokenizer, trainWordPieceVocab, readVocabFile, SPECIAL_TOKENS } from './tokenizer/index.ts';
 export type { EncodeOptions, Encoding, SpecialTokenIds } from './tokenizer/index.ts';
+export { PRESETS, makeConfig, validateConfig, readConfigJson, configFromJson, configToJson } from './model/config.ts';
+export type { BertConfig, HiddenAct, PresetName } from './model/config.ts';
+export { loadCheckpoint, saveCheckpoint } from './checkpoint/folder.ts';
+export type { Checkpoint, SaveOptions } from './checkpoint/folder.ts';
+export { bertParameterShapes, countParameters, matchState, describeMatch, normalizeKey, normalizeState } from './checkpoint/keys.ts';
+export type { BertHead, StateMatch } from './checkpoint/keys.ts';
+export { readSafetensors, writeSafetensors } from './checkpoint/safetensors.ts';
+export { readPytorchBin } from './checkpoint/pytorch-bin.ts';
+export type { FloatTensor, StoredTensor } from './checkpoint/tensor.ts';
