@@ -3,10 +3,32 @@ import { dirname, join } from 'node:path';
 import { BertError } from '../errors.ts';
 import { writeFileAtomic } from '../io/atomic.ts';
 import { basicTokenize } from './basic.ts';
-import { decodeTokens, MAX_INPUT_CHARS_PER_WORD, readTokenizerJson, tokenizerJsonText } from './hf-json.ts';
+import { MAX_INPUT_CHARS_PER_WORD, readTokenizerJson, tokenizerJsonText } from './hf-json.ts';
 import type { EncodeOptions, Encoding, SpecialTokenIds } from './types.ts';
 import { readVocabFile, validateVocab } from './vocab.ts';
 import { wordPiece, type Piece } from './wordpiece.ts';
+
+/**
+ * transformers' BertTokenizer.decode: pieces joined by spaces, `##` pieces glued to the one before,
+ * then clean_up_tokenization (no space before . ? ! , and in contractions). The tokenizers binding's
+ * WordPiece decoder cleans each piece alone and so leaves "isn ' t"; this matches AutoTokenizer.
+ */
+export function decodeTokens(tokens: string[]): string {
+  return tokens
+    .join(' ')
+    .replace(/ ##/g, '')
+    .trim()
+    .replaceAll(' .', '.')
+    .replaceAll(' ?', '?')
+    .replaceAll(' !', '!')
+    .replaceAll(' ,', ',')
+    .replaceAll(" ' ", "'")
+    .replaceAll(" n't", "n't")
+    .replaceAll(" 'm", "'m")
+    .replaceAll(" 's", "'s")
+    .replaceAll(" 've", "'ve")
+    .replaceAll(" 're", "'re");
+}
 
 /** One sequence's word pieces before specials, truncation and padding. */
 interface Sequence {

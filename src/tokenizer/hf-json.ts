@@ -1,5 +1,5 @@
 // The one file that imports the `tokenizers` binding (Hugging Face's Rust tokenizers): it writes
-// tokenizer.json in the exact format transformers reads, and decodes with its WordPiece decoder.
+// tokenizer.json in the exact format transformers reads.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -46,13 +46,6 @@ export function tokenizerJsonText(vocab: readonly string[], lowercase: boolean, 
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-}
-
-const decoder = hf.wordPieceDecoder('##', true);
-
-/** Joins word pieces into text: `##` pieces glue to the previous one; spaces before punctuation go. */
-export function decodeTokens(tokens: string[]): string {
-  return tokens.length === 0 ? '' : decoder.decode(tokens);
 }
 
 /** What we need from a Hugging Face tokenizer.json: a WordPiece vocabulary and the normalizer's casing. */
