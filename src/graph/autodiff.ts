@@ -4,7 +4,7 @@ import { BertError } from '../errors.ts';
 import { ancestors, type Node, type Value } from './graph.ts';
 import {
   add, cast, concat, countOf, div, equal, exp, expandLike, gemm, matmul, mul, neg, not, padAxis, reduceMean, reduceSum,
-  reshapeLike, scatterNDAdd, shapeOf, slice, sub, transpose, unsqueeze, where, zerosLike,
+  range, reshapeLike, scatterNDAdd, shapeOf, sizeOf, slice, sub, transpose, unsqueeze, where, zerosLike,
 } from './ops.ts';
 import { dimEq } from './shape.ts';
 
@@ -149,11 +149,9 @@ const RULES: Record<string, Rule> = {
   SoftmaxCrossEntropyLoss: (n, [g]) => {
     const [logits, labels] = n.inputs as [Value, Value];
     const logProb = n.outputs[1]!;
-    const classes = logits.shape[1]!;
-    if (typeof classes !== 'number') throw new BertError(`${n.name}: gradient needs a static class count`);
     const ignore = attr(n, 'ignore_index', -100);
     const valid = cast(unsqueeze(not(equal(labels, ignore)), [-1]), logits.dtype);
-    const arange = logits.graph.constant(BigInt64Array.from({ length: classes }, (_, i) => BigInt(i)), [classes], 'int64', 'classes');
+    const arange = range(sizeOf(logits, 1), logits.shape[1]!);
     const onehot = cast(equal(unsqueeze(labels, [-1]), arange), logits.dtype);
     // mean over non-ignored labels; max(count, 1) keeps an all-ignored batch at zero gradient
     const count = reduceSum(valid, [0, 1], false);

@@ -108,10 +108,10 @@ export function reshape(x: Value, shape: Dim[]): Value {
   const g = x.graph;
   const known = shape.filter((d) => d !== -1);
   if (shape.length - known.length > 1) fail('Reshape', `at most one -1 in [${shape}]`, x);
-  const rest = dimDiv(numel(x.shape), numel(known));
-  if (rest === undefined) fail('Reshape', `cannot reshape to [${shape}]`, x);
+  // A -1 that does not divide symbolically (batch*choices -> (batch, choices)) becomes an opaque symbol.
+  const rest = dimDiv(numel(x.shape), numel(known)) ?? `(${numel(x.shape)})/(${numel(known)})`;
   const out = shape.map((d) => (d === -1 ? rest : d));
-  if (!dimEq(numel(out), numel(x.shape))) fail('Reshape', `element count differs from [${shape}]`, x);
+  if (!shape.includes(-1) && !dimEq(numel(out), numel(x.shape))) fail('Reshape', `element count differs from [${shape}]`, x);
   const spec = shape.map((d, i) => {
     if (typeof d === 'number') return d;
     if (i < x.rank && dimEq(x.shape[i]!, d)) return 0;
@@ -119,6 +119,13 @@ export function reshape(x: Value, shape: Dim[]): Value {
     return -1;
   });
   return g.addNode('Reshape', [x, g.ints(spec)], [{ dtype: x.dtype, shape: out }])[0]!;
+}
+
+/** Reshape to a runtime shape vector (int64 [rank]) whose symbolic result is `out`. */
+export function reshapeTo(x: Value, shape: Value, out: Shape): Value {
+  if (shape.dtype !== 'int64' || shape.rank !== 1 || shape.shape[0] !== out.length) fail('Reshape', `shape vector must be int64[${out.length}]`, shape);
+  if (!dimEq(numel(out), numel(x.shape))) fail('Reshape', `element count differs from ${showShape(out)}`, x);
+  return x.graph.addNode('Reshape', [x, shape], [{ dtype: x.dtype, shape: out }])[0]!;
 }
 
 /** The runtime shape of `x`, or of its axes [start, end), as an int64 vector. */
@@ -172,6 +179,18 @@ export function countOf(x: Value, axes: number[], dtype: DType): Value {
   })[0]!;
   const prod = g.addNode('ReduceProd', [dims], [{ dtype: 'int64', shape: [] }], { keepdims: int(0) })[0]!;
   return cast(prod, dtype);
+}
+
+/** The runtime size of x's `axis`, as an int64 scalar. */
+export function sizeOf(x: Value, axis: number): Value {
+  const a = normAxis(axis, x.rank);
+  return reshape(shapeOf(x, a, a + 1), []);
+}
+
+/** [0, 1, ..., limit - 1] for an int64 scalar `limit`; `dim` is its symbolic length. */
+export function range(limit: Value, dim: Dim): Value {
+  const g = limit.graph;
+  return g.addNode('Range', [g.scalar(0, 'int64'), limit, g.scalar(1, 'int64')], [{ dtype: 'int64', shape: [dim] }])[0]!;
 }
 
 export const zerosLike = (x: Value): Value => constantOfShape(shapeOf(x), x.shape, 0, x.dtype);

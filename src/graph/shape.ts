@@ -90,3 +90,15 @@ export function bindShape(expected: Shape, actual: readonly number[], bindings: 
   }
   return undefined;
 }
+
+/** Concrete sizes of a symbolic shape, given the sizes bound to its symbols. */
+export function resolveShape(shape: Shape, bindings: ReadonlyMap<string, number>): number[] {
+  return shape.map((d) => {
+    const m = parse(d);
+    return m.syms.reduce((acc, s) => {
+      const v = bindings.get(s);
+      if (v === undefined) throw new RangeError(`symbolic dim '${s}' is not bound`);
+      return acc * v;
+    }, m.coef);
+  });
+}
