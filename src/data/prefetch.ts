@@ -36,11 +36,7 @@ export async function* prefetchBatches(
   const start = opts.start ?? 0;
   const stop = opts.dropLast ? start + Math.floor((order.length - start) / batchSize) * batchSize : order.length;
   if (start >= stop) return;
-  // Run the worker from the same kind of file we are (tsx in development, compiled JS from dist).
-  const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
-  const worker = new Worker(new URL(`./prefetch-worker${ext}`, import.meta.url), {
-    workerData: { source: dataset.source, order, batchSize },
-  });
+  const worker = startWorker({ source: dataset.source, order, batchSize });
   const ready = new Map<number, Reply>();
   let wake: (() => void) | undefined;
   let failure: Error | undefined;
@@ -80,4 +76,17 @@ export async function* prefetchBatches(
     worker.removeAllListeners('exit');
     await worker.terminate();
   }
+}
+
+/**
+ * Starts prefetch-worker from the same kind of file we are: compiled JS from dist, or TypeScript
+ * when running from source under tsx. tsx's loader hooks do not reach worker threads on Node 20,
+ * so in that case the worker is a small script that loads the .ts file through tsx's tsImport.
+ */
+function startWorker(workerData: unknown): Worker {
+  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./prefetch-worker.js', import.meta.url), { workerData });
+  const target = new URL('./prefetch-worker.ts', import.meta.url).href;
+  const api = import.meta.resolve('tsx/esm/api');
+  const code = `import(${JSON.stringify(api)}).then((m) => m.tsImport(${JSON.stringify(target)}, ${JSON.stringify(import.meta.url)}))`;
+  return new Worker(code, { eval: true, workerData });
 }
