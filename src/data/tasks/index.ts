@@ -8,3 +8,6 @@ export * from './generic.ts';
 export * from './conll.ts';
 export * from './squad.ts';
 export * from './swag.ts';
+export * from './tokenizer.ts';
+export * from './token-classification.ts';
+export * from './squad-features.ts';
