@@ -15,3 +15,5 @@ export { accuracy, f1Binary, f1Macro, matthewsCorrcoef, pearson, spearman, glueM
 export type { GlueTask, SquadV1Result, SquadV2Result, Entity, EntityScore, EntityReport } from './train/metrics/index.ts';
 export { GLUE_TASKS, GLUE_LAYOUTS, isGlueTask, readGlue, readColumns, readConll, readSquad, readSwag, LabelMap, buildLabelMap, buildTagMap, IGNORE_INDEX, alignTokenLabels, wordPredictions, buildSquadFeatures, postprocessSquad, squadV2Answers, SQUAD_DEFAULTS } from './data/tasks/index.ts';
 export type { TextExample, TaggedSentence, SquadExample, SquadAnswer, ChoiceExample, GlueTaskName, ColumnOptions, PieceTokenizer, TokenClassificationFeature, SquadFeature, SquadFeatures, SquadPrediction, SquadSpan } from './data/tasks/index.ts';
+export { makePretrainingData, openPretrainingData, epochOrder, prefetchBatches, Rng, splitSentences, brownDocuments, brownTaggedSentences, brownGenres, brownPretrainingText } from './data/pretraining.ts';
+export type { PretrainingTokenizer, MakePretrainingDataOptions, MakeSummary, PretrainingDataset, PretrainingBatch, PrefetchedBatch, RngState, BrownDocument, BrownTaggedSentence } from './data/pretraining.ts';

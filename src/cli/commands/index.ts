@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
+import { register as makePretrainingData } from './make-pretraining-data.ts';
 import { register as tokenize } from './tokenize.ts';
 import { register as vocab } from './vocab.ts';
 
 /** One entry a command; each adds itself to the program. Add new commands here. */
-export const commands: Array<(program: Command) => void> = [tokenize, vocab];
+export const commands: Array<(program: Command) => void> = [makePretrainingData, tokenize, vocab];
