@@ -6,7 +6,9 @@ Usage: make_tokenizer_fixtures.py PATH/TO/tokenization.py [SHARED_DATA_DIR] [OUT
 tokenization.py is google-research/bert's (not shipped here; fetch it yourself). We build
 FullTokenizer's pipeline from its parts, BasicTokenizer then WordpieceTokenizer with
 max_input_chars_per_word=100, so the result does not depend on which revision's default
-(100 early, 200 later) the file carries. Pairs are truncated with run_classifier.py's
+(100 early, 200 later) the file carries. Revisions also differ in _is_control (every C* category
+early, only Cc/Cf later); no text here contains a private-use or unassigned character, and the
+fixtures come out byte-identical under both (checked with f18bd94b8fee and a Cc/Cf copy). Pairs are truncated with run_classifier.py's
 _truncate_seq_pair, copied below. Real text from shared/data is referenced by file and line
 (with a sha1 of the line) and never copied into the fixtures.
 """
