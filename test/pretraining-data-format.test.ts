@@ -8,7 +8,7 @@ import { after, test } from 'node:test';
 import { epochOrder, openPretrainingData } from '../src/data/dataset.ts';
 import { makePretrainingData, type MakePretrainingDataOptions } from '../src/data/make.ts';
 import { prefetchBatches } from '../src/data/prefetch.ts';
-import { encodeExample, recordLayout } from '../src/data/records.ts';
+import { encodeExample, RecordBlocks, recordLayout } from '../src/data/records.ts';
 import { ShardWriter } from '../src/data/shards.ts';
 import { BertError } from '../src/errors.ts';
 import { fakeTokenizer, syntheticCorpus } from './helpers/pretraining-data-fakes.ts';
@@ -74,10 +74,12 @@ test('batch layout of a hand-written JSONL file, and the same examples through a
   assert.deepEqual(b.next_sentence_label, big([1, 0]));
 
   const layout = recordLayout(8, 3, 'uint16');
-  const records = Buffer.alloc(2 * layout.record_bytes);
+  const records = new RecordBlocks(layout.record_bytes, 1); // one record a block: exercises locate()
   for (const [k, ex] of [ex0, ex1].entries()) {
     const n = ex.input_mask.filter((m) => m === 1).length;
     const p = ex.masked_lm_weights.filter((w) => w === 1).length;
+    const { buf, offset } = records.append();
+    assert.equal(offset, 0);
     encodeExample(
       layout,
       {
@@ -87,9 +89,10 @@ test('batch layout of a hand-written JSONL file, and the same examples through a
         masked_lm_ids: ex.masked_lm_ids.slice(0, p),
         next_sentence_label: ex.next_sentence_labels[0],
       },
-      records,
-      k * layout.record_bytes,
+      buf,
+      offset,
     );
+    assert.equal(records.size, k + 1);
   }
   const shardDir = join(dir, 'hand-shards');
   const w = new ShardWriter(shardDir, layout, 30522, 1); // one record per shard: crosses shard files

@@ -175,12 +175,17 @@ export function createMaskedLmPredictions(
     if (opts.whole_word_mask && last !== undefined && last[1] === i && vocab.is_continuation[id] === 1) last[1] = i + 1;
     else groups.push([i, i + 1]);
   }
-  rng.shuffle(groups);
   const numToPredict = Math.min(opts.max_predictions_per_seq, Math.max(1, roundHalfEven(n * opts.masked_lm_prob)));
   const chosen: number[] = [];
   const original = input_ids.slice();
-  for (const [start, end] of groups) {
+  // Visit groups in a uniformly random order, as the original's shuffle-then-scan does, but shuffle
+  // lazily front to back (Fisher-Yates step t picks from [t, n)) so only the visited groups cost a draw.
+  for (let t = 0; t < groups.length; t++) {
     if (chosen.length >= numToPredict) break;
+    const j = rng.randint(t, groups.length - 1);
+    const [start, end] = groups[j];
+    groups[j] = groups[t];
+    groups[t] = [start, end];
     // A whole word that would overshoot the budget is skipped, not cut.
     if (chosen.length + (end - start) > numToPredict) continue;
     for (let i = start; i < end; i++) {

@@ -7,7 +7,7 @@ import { closeSync, openSync, readFileSync, renameSync, rmSync, writeSync } from
 import { basename, dirname, join } from 'node:path';
 import { BertError } from '../errors.ts';
 import { fsyncDir } from '../io/atomic.ts';
-import { decodeExample, encodeExample, recordLayout, type PretrainingExample, type RecordLayout } from './records.ts';
+import { decodeExample, encodeExample, recordLayout, type PretrainingExample, type RecordBlocks, type RecordLayout } from './records.ts';
 
 export interface BertJsonlExample {
   input_ids: number[];
@@ -56,12 +56,13 @@ export class JsonlWriter {
     }
   }
 
-  write(records: Buffer, order: ArrayLike<number>): void {
+  write(records: RecordBlocks, order: ArrayLike<number>): void {
     const S = this.layout.max_seq_length;
     const P = this.layout.max_predictions_per_seq;
     const lines: string[] = [];
     for (let k = 0; k < order.length; k++) {
-      const ex = decodeExample(this.layout, records, order[k] * this.layout.record_bytes);
+      const { buf, offset } = records.locate(order[k]);
+      const ex = decodeExample(this.layout, buf, offset);
       lines.push(JSON.stringify(toJsonlExample(ex, S, P)));
       if (lines.length === 4096 || k === order.length - 1) {
         const buf = Buffer.from(`${lines.join('\n')}\n`, 'utf8');

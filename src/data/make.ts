@@ -10,7 +10,7 @@ import { inputSize, readDocuments, type TextDocument } from './documents.ts';
 import { createInstancesFromDocument, maskingVocab, numDocuments, type DocumentChunk, type InstanceOptions } from './instances.ts';
 import { JsonlWriter } from './jsonl.ts';
 import { Rng } from './random.ts';
-import { dtypeForVocab, encodeExample, recordLayout, type RecordLayout } from './records.ts';
+import { dtypeForVocab, encodeExample, RecordBlocks, recordLayout, type RecordLayout } from './records.ts';
 import { ShardWriter } from './shards.ts';
 
 /** What the data maker needs from a tokenizer (BertTokenizer satisfies it). */
@@ -32,7 +32,7 @@ export interface MakePretrainingDataOptions extends InstanceOptions {
   dupe_factor: number;
   seed: number;
   split_sentences: boolean;
-  /** Text per chunk (UTF-16 code units); default 32 Mi. */
+  /** Text per chunk (UTF-16 code units); default 16 Mi. */
   chunk_chars?: number;
   /** Records per shard file; default 65536. */
   shard_examples?: number;
@@ -61,7 +61,7 @@ export interface MakeSummary {
   format: 'shards' | 'jsonl';
 }
 
-const DEFAULT_CHUNK_CHARS = 32 * 1024 * 1024;
+const DEFAULT_CHUNK_CHARS = 16 * 1024 * 1024;
 
 export async function makePretrainingData(opts: MakePretrainingDataOptions): Promise<MakeSummary> {
   const t0 = performance.now();
@@ -220,7 +220,7 @@ function instancesOfChunk(
   layout: RecordLayout,
   vocab: ReturnType<typeof maskingVocab>,
   rng: Rng,
-): { records: Buffer; order: Uint32Array; not_next: number } {
+): { records: RecordBlocks; order: Uint32Array; not_next: number } {
   const numDocs = numDocuments(chunk);
   if (numDocs === 0) {
     throw new BertError(
@@ -245,24 +245,18 @@ function instancesOfChunk(
   const docOrder = new Uint32Array(numDocs);
   for (let d = 0; d < numDocs; d++) docOrder[d] = d;
   rng.shuffle(docOrder);
-  const rb = layout.record_bytes;
-  let records = Buffer.alloc(rb * 1024);
-  let count = 0;
+  const records = new RecordBlocks(layout.record_bytes);
   let not_next = 0;
   for (let pass = 0; pass < opts.dupe_factor; pass++) {
     for (let k = 0; k < numDocs; k++) {
       for (const ex of createInstancesFromDocument(chunk, docOrder[k], opts, vocab, rng)) {
-        if ((count + 1) * rb > records.length) {
-          const grown = Buffer.alloc(records.length * 2);
-          records.copy(grown);
-          records = grown;
-        }
-        encodeExample(layout, ex, records, count * rb);
+        const { buf, offset } = records.append();
+        encodeExample(layout, ex, buf, offset);
         not_next += ex.next_sentence_label;
-        count++;
       }
     }
   }
+  const count = records.size;
   const order = new Uint32Array(count);
   for (let i = 0; i < count; i++) order[i] = i;
   rng.shuffle(order);

@@ -174,3 +174,34 @@ export function fillBatchRow(layout: RecordLayout, buf: Buffer, offset: number, 
   }
   batch.next_sentence_label[b] = BigInt(buf[offset + o.next_sentence_label]);
 }
+
+/**
+ * Records in fixed blocks, so a chunk's examples grow without the copy-and-double of one big
+ * buffer (which would briefly hold the chunk's examples three times over).
+ */
+export class RecordBlocks {
+  private readonly blocks: Buffer[] = [];
+  private count = 0;
+
+  constructor(
+    readonly record_bytes: number,
+    readonly block_records = 4096,
+  ) {}
+
+  get size(): number {
+    return this.count;
+  }
+
+  /** Room for one more record (zeroed): the buffer and the offset to encode it at. */
+  append(): { buf: Buffer; offset: number } {
+    const inBlock = this.count % this.block_records;
+    if (inBlock === 0) this.blocks.push(Buffer.alloc(this.block_records * this.record_bytes));
+    this.count++;
+    return { buf: this.blocks[this.blocks.length - 1], offset: inBlock * this.record_bytes };
+  }
+
+  /** Where record k lives. */
+  locate(k: number): { buf: Buffer; offset: number } {
+    return { buf: this.blocks[Math.floor(k / this.block_records)], offset: (k % this.block_records) * this.record_bytes };
+  }
+}

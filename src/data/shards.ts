@@ -6,7 +6,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, 
 import { join } from 'node:path';
 import { BertError } from '../errors.ts';
 import { writeFileAtomic } from '../io/atomic.ts';
-import { emptyBatch, fillBatchRow, recordLayout, type IdDtype, type PretrainingBatch, type RecordLayout } from './records.ts';
+import { emptyBatch, fillBatchRow, recordLayout, type IdDtype, type PretrainingBatch, type RecordBlocks, type RecordLayout } from './records.ts';
 
 export const SHARD_FORMAT = 'bert-ts-pretraining-shards';
 
@@ -45,16 +45,19 @@ export class ShardWriter {
   }
 
   /** Appends the records of `records` in the order `order` (indices of records). */
-  write(records: Buffer, order: ArrayLike<number>): void {
+  write(records: RecordBlocks, order: ArrayLike<number>): void {
     const rb = this.layout.record_bytes;
+    const out = Buffer.allocUnsafe(Math.min(4096, this.shard_examples) * rb);
     let k = 0;
     while (k < order.length) {
       if (this.fd === undefined || this.inShard === this.shard_examples) this.nextShard();
-      const take = Math.min(order.length - k, this.shard_examples - this.inShard);
-      const out = Buffer.allocUnsafe(take * rb);
-      for (let t = 0; t < take; t++) records.copy(out, t * rb, order[k + t] * rb, (order[k + t] + 1) * rb);
+      const take = Math.min(order.length - k, this.shard_examples - this.inShard, 4096);
+      for (let t = 0; t < take; t++) {
+        const { buf, offset } = records.locate(order[k + t]);
+        buf.copy(out, t * rb, offset, offset + rb);
+      }
       let off = 0;
-      while (off < out.length) off += writeSync(this.fd as number, out, off, out.length - off);
+      while (off < take * rb) off += writeSync(this.fd as number, out, off, take * rb - off);
       this.inShard += take;
       this.shards[this.shards.length - 1].num_examples += take;
       this.total += take;
