@@ -3,7 +3,8 @@
  * its tf.train.Examples: input_ids / input_mask / segment_ids to max_seq_length with 0,
  * masked_lm_positions / masked_lm_ids to max_predictions_per_seq with 0, masked_lm_weights with 0.0.
  */
-import { closeSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { StringDecoder } from 'node:string_decoder';
 import { basename, dirname, join } from 'node:path';
 import { BertError } from '../errors.ts';
 import { fsyncDir } from '../io/atomic.ts';
@@ -105,21 +106,14 @@ const FIELDS = [
  * (weight 1) come first, at positions inside the mask. Any violation names file:line.
  */
 export function readJsonlRecords(path: string): { layout: RecordLayout; records: Buffer; size: number; max_id: number } {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new BertError(`cannot read: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, path);
-  }
-  const lines = text.split('\n');
   let layout: RecordLayout | undefined;
   let records = Buffer.alloc(0);
   let size = 0;
   let max_id = 0;
-  for (let li = 0; li < lines.length; li++) {
-    const raw = lines[li].trim();
+  for (const [li, line] of fileLines(path)) {
+    const raw = line.trim();
     if (!raw) continue;
-    const where = `${path}:${li + 1}`;
+    const where = `${path}:${li}`;
     let obj: Record<string, unknown>;
     try {
       obj = JSON.parse(raw) as Record<string, unknown>;
@@ -208,4 +202,35 @@ function prefixOfOnes(xs: number[], field: string, where: string): number {
     if (xs[i] !== 0) throw new BertError(`${field}[${i}] = ${xs[i]}: expected ones followed by zeros`, where);
   }
   return n;
+}
+
+/** [line number, line] pairs of a UTF-8 file, read in blocks (a file can exceed V8's string limit). */
+function* fileLines(path: string): Generator<[number, string]> {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (err) {
+    throw new BertError(`cannot read: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, path);
+  }
+  try {
+    const block = Buffer.allocUnsafe(1 << 22);
+    const decoder = new StringDecoder('utf8');
+    let carry = '';
+    let lineNo = 0;
+    for (;;) {
+      const got = readSync(fd, block, 0, block.length, null);
+      if (got === 0) break;
+      const text = carry + decoder.write(block.subarray(0, got));
+      let start = 0;
+      for (let nl = text.indexOf('\n'); nl !== -1; nl = text.indexOf('\n', start)) {
+        yield [++lineNo, text.slice(start, nl)];
+        start = nl + 1;
+      }
+      carry = text.slice(start);
+    }
+    const last = carry + decoder.end();
+    if (last) yield [++lineNo, last];
+  } finally {
+    closeSync(fd);
+  }
 }
