@@ -1,12 +1,13 @@
 // `bert make-pretraining-data` end to end with the real BERT tokenizer, and the Brown corpus reader.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { brownDocuments, brownGenres, brownPretrainingText, brownTaggedSentences } from '../src/data/brown.ts';
 import { openPretrainingData } from '../src/data/dataset.ts';
+import { makePretrainingData } from '../src/data/make.ts';
 import { BertTokenizer } from '../src/tokenizer/bert-tokenizer.ts';
 import { sharedData } from './helpers/shared-data.ts';
 
@@ -51,6 +52,42 @@ test('make-pretraining-data on sample_text with the uncased vocab: whole words m
   }
   assert.ok(multiPieceWords > 0);
   ds.close();
+});
+
+test('tokenizer worker threads give the same bytes as tokenizing inline', async (t) => {
+  const vocab = sharedData('vocab/bert-base-uncased/vocab.txt');
+  const wiki = sharedData('wikitext-2/wiki.valid.tokens');
+  if (!vocab || !wiki) return t.skip('shared data missing');
+  // ~300 KB of WikiText: lines as paragraphs, every 20 lines a document.
+  const lines = readFileSync(wiki, 'utf8').split('\n').filter((l) => l.trim() && !l.trim().startsWith('=')).slice(0, 600);
+  const input = join(dir, 'wiki.txt');
+  writeFileSync(input, lines.map((l, i) => (i % 20 === 19 ? `${l}\n` : l)).join('\n'));
+  const tokenizer = BertTokenizer.fromVocabFile(vocab);
+  const make = (out: string, workers: number) =>
+    makePretrainingData({
+      inputs: [input],
+      tokenizer,
+      out: join(dir, out),
+      format: 'shards',
+      max_seq_length: 128,
+      max_predictions_per_seq: 20,
+      masked_lm_prob: 0.15,
+      short_seq_prob: 0.1,
+      dupe_factor: 2,
+      whole_word_mask: true,
+      seed: 3,
+      split_sentences: true,
+      chunk_chars: 100_000,
+      workers,
+    });
+  const inline = await make('inline', 0);
+  const threaded = await make('threaded', 2);
+  assert.equal(threaded.instances, inline.instances);
+  assert.ok(inline.chunks >= 2);
+  assert.equal(inline.documents, 30);
+  for (const f of ['shard-00000.bin', 'index.json']) {
+    assert.ok(readFileSync(join(dir, 'inline', f)).equals(readFileSync(join(dir, 'threaded', f))), f);
+  }
 });
 
 test('make-pretraining-data errors exit 2 with file and line', async () => {

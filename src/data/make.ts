@@ -6,12 +6,15 @@
  */
 import { BertError } from '../errors.ts';
 import type { SpecialTokenIds } from '../tokenizer/types.ts';
-import { inputSize, readDocuments, type TextDocument } from './documents.ts';
+import { availableParallelism } from 'node:os';
+import { BertTokenizer } from '../tokenizer/bert-tokenizer.ts';
+import { inputSize, readDocuments } from './documents.ts';
 import { createInstancesFromDocument, maskingVocab, numDocuments, type DocumentChunk, type InstanceOptions } from './instances.ts';
 import { JsonlWriter } from './jsonl.ts';
 import { Rng } from './random.ts';
 import { dtypeForVocab, encodeExample, RecordBlocks, recordLayout, type RecordLayout } from './records.ts';
 import { ShardWriter } from './shards.ts';
+import { tokenizeInline, tokenizeInWorkers, type TokenizedDocument } from './tokenize.ts';
 
 /** What the data maker needs from a tokenizer (BertTokenizer satisfies it). */
 export interface PretrainingTokenizer {
@@ -36,6 +39,11 @@ export interface MakePretrainingDataOptions extends InstanceOptions {
   chunk_chars?: number;
   /** Records per shard file; default 65536. */
   shard_examples?: number;
+  /**
+   * Tokenizer threads. Default: one per core beyond the first (at most 4) when the tokenizer is a
+   * BertTokenizer (which a worker can rebuild), else 0 (tokenize on this thread). Output is the same.
+   */
+  workers?: number;
   /** Recorded in index.json (e.g. the tokenizer folder and lowercasing). */
   tokenizer_info?: Record<string, unknown>;
   onProgress?: (p: MakeProgress) => void;
@@ -103,16 +111,21 @@ export async function makePretrainingData(opts: MakePretrainingDataOptions): Pro
       summary.chunks++;
       progress();
     };
-    const docs = readDocuments(opts.inputs, {
-      split_sentences: opts.split_sentences,
+    const text = readDocuments(opts.inputs, {
       onBytes: (b) => {
         bytes_read = b;
       },
     });
+    const workers = opts.workers ?? (tok instanceof BertTokenizer ? Math.min(4, availableParallelism() - 1) : 0);
+    if (workers > 0 && !(tok instanceof BertTokenizer)) throw new BertError('tokenizer worker threads need a BertTokenizer');
+    const docs =
+      workers > 0 && tok instanceof BertTokenizer
+        ? tokenizeInWorkers(text, { vocab: vocabTokens, lowercase: tok.lowercase, split: opts.split_sentences }, workers, chunkChars / 2)
+        : tokenizeInline(text, opts.split_sentences, tok);
     for await (const doc of docs) {
-      if (builder.add(doc, tok)) {
+      if (builder.add(doc)) {
         summary.documents++;
-        summary.sentences += doc.sentences.length;
+        summary.sentences += doc.sentence_lengths.length;
       }
       // Close a chunk once it is full, unless what is left of the input is small: folding the tail
       // into this chunk keeps every chunk big enough to draw NotNext segments from.
@@ -177,22 +190,20 @@ class ChunkBuilder {
   private lastWhere: string | undefined;
 
   /** Adds `doc`; returns false when it has no tokens (and was dropped, as the original does). */
-  add(doc: TextDocument, tok: PretrainingTokenizer): boolean {
-    let kept = 0;
-    for (const sentence of doc.sentences) {
-      this.chars += sentence.length + 1;
-      const pieces = tok.tokenize(sentence);
-      if (pieces.length === 0) continue;
-      if (this.numTokens + pieces.length > this.tokens.length) {
-        const grown = new Int32Array(Math.max(this.tokens.length * 2, this.numTokens + pieces.length));
-        grown.set(this.tokens.subarray(0, this.numTokens));
-        this.tokens = grown;
-      }
-      for (const p of pieces) this.tokens[this.numTokens++] = tok.tokenToId(p);
-      this.sentenceStart.push(this.numTokens);
-      kept++;
-    }
+  add(doc: TokenizedDocument): boolean {
+    this.chars += doc.chars;
+    const kept = doc.sentence_lengths.length;
     if (kept === 0) return false;
+    if (this.numTokens + doc.ids.length > this.tokens.length) {
+      const grown = new Int32Array(Math.max(this.tokens.length * 2, this.numTokens + doc.ids.length));
+      grown.set(this.tokens.subarray(0, this.numTokens));
+      this.tokens = grown;
+    }
+    this.tokens.set(doc.ids, this.numTokens);
+    for (const n of doc.sentence_lengths) {
+      this.numTokens += n;
+      this.sentenceStart.push(this.numTokens);
+    }
     this.where ??= `${doc.file}:${doc.line}`;
     this.lastWhere = doc.file;
     if (kept >= 2) this.multiSentence = true;

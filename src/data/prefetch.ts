@@ -3,10 +3,10 @@
  * main thread trains, so a step never waits on disk. Batches come back in order, so the stream is
  * the same as calling dataset.batch() on consecutive slices of `order`.
  */
-import { Worker } from 'node:worker_threads';
 import { BertError } from '../errors.ts';
 import type { PretrainingDataset } from './dataset.ts';
 import type { PretrainingBatch } from './records.ts';
+import { startWorker } from './worker.ts';
 
 export interface PrefetchedBatch {
   /** Position in `order` of this batch's first example. */
@@ -36,7 +36,7 @@ export async function* prefetchBatches(
   const start = opts.start ?? 0;
   const stop = opts.dropLast ? start + Math.floor((order.length - start) / batchSize) * batchSize : order.length;
   if (start >= stop) return;
-  const worker = startWorker({ source: dataset.source, order, batchSize });
+  const worker = startWorker('prefetch-worker', { source: dataset.source, order, batchSize });
   const ready = new Map<number, Reply>();
   let wake: (() => void) | undefined;
   let failure: Error | undefined;
@@ -78,15 +78,3 @@ export async function* prefetchBatches(
   }
 }
 
-/**
- * Starts prefetch-worker from the same kind of file we are: compiled JS from dist, or TypeScript
- * when running from source under tsx. tsx's loader hooks do not reach worker threads on Node 20,
- * so in that case the worker is a small script that loads the .ts file through tsx's tsImport.
- */
-function startWorker(workerData: unknown): Worker {
-  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./prefetch-worker.js', import.meta.url), { workerData });
-  const target = new URL('./prefetch-worker.ts', import.meta.url).href;
-  const api = import.meta.resolve('tsx/esm/api');
-  const code = `import(${JSON.stringify(api)}).then((m) => m.tsImport(${JSON.stringify(target)}, ${JSON.stringify(import.meta.url)}))`;
-  return new Worker(code, { eval: true, workerData });
-}
