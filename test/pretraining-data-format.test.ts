@@ -181,6 +181,11 @@ test('prefetchBatches yields the same batches as direct reads, in order, and res
   assert.deepEqual(resumed, seen.filter((p) => p >= 16 && p + 8 <= ds.size));
   // Breaking out early stops the worker (the test would hang otherwise).
   for await (const _ of prefetchBatches(ds, order, 4, 2)) break;
+  // A JSONL dataset reaches the worker as shared memory and reads the same.
+  const jsonl = openPretrainingData(join(dir, 'a.jsonl'));
+  for await (const { position, next_position, batch } of prefetchBatches(jsonl, order, 16, 2, { start: 8 })) {
+    assert.deepEqual(batch, ds.batch(Array.from(order.subarray(position, next_position))));
+  }
   ds.close();
 });
 
