@@ -39,6 +39,11 @@ describe('gradient rules match central finite differences in float64', () => {
     await expectGrad('tanh', { inputs, build: ({ x }) => op.tanh(x!) });
   });
 
+  test('Erf and GELU (float64 Erf is a Taylor series: inputs stay within |x| <= 3)', async () => {
+    await expectGrad('erf', { inputs: { x: [3, 5] }, build: ({ x }) => op.erf(op.mul(x!, 2)) });
+    await expectGrad('gelu', { inputs: { x: [3, 5] }, build: ({ x }) => op.gelu(op.mul(x!, 3)) });
+  });
+
   test('MatMul, batched and broadcast', async () => {
     await expectGrad('matmul 2d', { inputs: { a: [3, 4], b: [4, 5] }, build: ({ a, b }) => op.matmul(a!, b!) });
     await expectGrad('matmul batched', { inputs: { a: [2, 3, 3, 4], b: [2, 3, 4, 2] }, build: ({ a, b }) => op.matmul(a!, b!) });
@@ -154,5 +159,28 @@ describe('gradient rules match central finite differences in float64', () => {
         return op.gemm(merged, wo!, undefined, { transB: true });
       },
     });
+  });
+});
+
+describe('float32 graphs on ORT kernels agree with the float64 definitions', () => {
+  test('GELU (com.microsoft Gelu) equals x * Φ(x) computed in float64 within 1e-6', async () => {
+    const { Graph } = await import('../src/graph/graph.ts');
+    const { CompiledGraph } = await import('../src/runtime/session.ts');
+    const xs = Float64Array.from({ length: 201 }, (_, i) => -6 + i * 0.06);
+    const run = async (dtype: 'float32' | 'float64') => {
+      const g = new Graph();
+      const x = g.input('x', dtype, [xs.length]);
+      const c = await CompiledGraph.compile({ y: op.gelu(x) });
+      const data = dtype === 'float32' ? Float32Array.from(xs) : xs;
+      return (await c.run({ x: { dtype, shape: [xs.length], data } })).y!.data as Float64Array;
+    };
+    const y32 = await run('float32');
+    // the float64 lowering evaluates erf by its Taylor series, accurate where |x / sqrt 2| <= 3
+    const y64 = await run('float64');
+    xs.forEach((x, i) => {
+      if (Math.abs(x) <= 4) assert.ok(Math.abs(y32[i]! - y64[i]!) < 1e-6, `gelu(${x}): ${y32[i]} vs ${y64[i]}`);
+    });
+    // and the tails, where x * Φ(x) -> x or 0
+    assert.ok(Math.abs(y32[200]! - 6) < 1e-6 && Math.abs(y32[0]!) < 1e-6);
   });
 });

@@ -3,7 +3,7 @@
 import { BertError } from '../errors.ts';
 import { ancestors, type Node, type Value } from './graph.ts';
 import {
-  add, cast, concat, countOf, div, equal, exp, expandLike, gemm, matmul, mul, neg, not, padAxis, reduceMean, reduceSum,
+  add, cast, concat, countOf, div, equal, erf, exp, expandLike, gemm, matmul, mul, neg, not, padAxis, reduceMean, reduceSum,
   range, reshapeLike, scatterNDAdd, shapeOf, sizeOf, slice, sub, transpose, unsqueeze, where, zerosLike,
 } from './ops.ts';
 import { dimEq } from './shape.ts';
@@ -52,6 +52,12 @@ const RULES: Record<string, Rule> = {
   Sqrt: (n, [g]) => [div(g!, mul(n.outputs[0]!, 2))],
   Tanh: elementwise((_x, y) => sub(one(y), mul(y, y))),
   Erf: elementwise((x) => mul(exp(neg(mul(x, x))), 2 / Math.sqrt(Math.PI))),
+  // d/dx x Φ(x) = Φ(x) + x φ(x)
+  Gelu: elementwise((x) => {
+    const cdf = mul(add(erf(mul(x, Math.SQRT1_2)), 1), 0.5);
+    const pdf = mul(exp(mul(mul(x, x), -0.5)), 1 / Math.sqrt(2 * Math.PI));
+    return add(cdf, mul(x, pdf));
+  }),
   Cast: (n, [g]) => {
     const x = n.inputs[0]!;
     return [x.dtype.startsWith('float') ? cast(g!, x.dtype) : undefined];

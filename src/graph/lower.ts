@@ -25,7 +25,11 @@ export function lowerGraph(outputs: Record<string, Value>, opts: OnnxModelOption
     name: opts.name ?? 'bert-ts',
     nodes: nodes.flatMap((n) => {
       const node = { opType: n.op, domain: n.domain, name: n.name, inputs: n.inputs.map((v) => v.name), outputs: n.outputs.map((v) => v.name), attrs: n.attrs };
-      return n.op === 'LayerNormalization' && n.outputs[0]!.dtype === 'float64' ? layerNormFloat64(node) : [node];
+      if (n.outputs[0]!.dtype !== 'float64') return [node];
+      if (n.op === 'LayerNormalization') return layerNormFloat64(node);
+      if (n.op === 'Erf') return erfFloat64(node.inputs[0]!, node.outputs[0]!, node.name);
+      if (n.op === 'Gelu') return geluFloat64(node);
+      return [node];
     }),
     inputs: inputs.map((v) => ({ name: v.name, dtype: v.dtype, shape: v.shape })),
     outputs: [],
@@ -43,7 +47,11 @@ export function lowerGraph(outputs: Record<string, Value>, opts: OnnxModelOption
   }
   for (const i of onnx.inputs) i.shape = i.shape.map((d) => (typeof d === 'number' ? d : d.replace(/\W/g, '_')));
   if (onnx.nodes.some((n) => n.name?.endsWith('.pow2'))) onnx.initializers.push(scalarF64(`${LN64}.two`, 2));
-  const msOpset = nodes.some((n) => n.domain === 'com.microsoft') ? 1 : undefined;
+  if (onnx.nodes.some((n) => n.name?.endsWith('.erf64'))) {
+    onnx.initializers.push(...ERF_TAYLOR.map((c, k) => scalarF64(`${LN64}.erf_c${k}`, c)));
+    onnx.initializers.push(scalarF64(`${LN64}.half`, 0.5), scalarF64(`${LN64}.one`, 1), scalarF64(`${LN64}.rsqrt2`, Math.SQRT1_2));
+  }
+  const msOpset = onnx.nodes.some((n) => n.domain === 'com.microsoft') ? 1 : undefined;
   return { bytes: encodeModel(onnx, { ...opts, msOpset }), inputs, outputNames: Object.keys(outputs) };
 }
 
@@ -75,5 +83,43 @@ function layerNormFloat64(n: OnnxNode): OnnxNode[] {
     { opType: 'Mul', inputs: [`${p}.d`, invStd], outputs: [`${p}.xhat`], name: `${p}.norm` },
     { opType: 'Mul', inputs: [`${p}.xhat`, scale], outputs: [`${p}.scaled`], name: `${p}.scale` },
     { opType: 'Add', inputs: [`${p}.scaled`, bias], outputs: [y], name: `${p}.shift` },
+  ];
+}
+
+
+/** Taylor coefficients of erf(x) / x in powers of x^2, 2/sqrt(pi) folded in: enough terms for |x| <= 3. */
+const ERF_TAYLOR = Array.from({ length: 48 }, (_, n) => {
+  let fact = 1;
+  for (let k = 2; k <= n; k++) fact *= k;
+  return ((n % 2 === 0 ? 1 : -1) * 2) / Math.sqrt(Math.PI) / fact / (2 * n + 1);
+});
+
+/**
+ * ORT has no float64 Erf kernel. float64 graphs exist only for gradient checks, whose inputs stay
+ * small, so Erf there is its Taylor series (Horner in x^2), accurate to ~1e-13 for |x| <= 3.
+ */
+function erfFloat64(x: string, y: string, p: string): OnnxNode[] {
+  const nodes: OnnxNode[] = [{ opType: 'Mul', inputs: [x, x], outputs: [`${p}.x2`], name: `${p}.erf64` }];
+  let acc = `${LN64}.erf_c${ERF_TAYLOR.length - 1}`;
+  for (let k = ERF_TAYLOR.length - 2; k >= 0; k--) {
+    nodes.push({ opType: 'Mul', inputs: [acc, `${p}.x2`], outputs: [`${p}.m${k}`], name: `${p}.m${k}` });
+    nodes.push({ opType: 'Add', inputs: [`${p}.m${k}`, `${LN64}.erf_c${k}`], outputs: [`${p}.a${k}`], name: `${p}.a${k}` });
+    acc = `${p}.a${k}`;
+  }
+  nodes.push({ opType: 'Mul', inputs: [acc, x], outputs: [y], name: `${p}.times_x` });
+  return nodes;
+}
+
+/** Gelu in float64: x * 0.5 * (1 + erf(x / sqrt 2)), with the Erf above. */
+function geluFloat64(n: OnnxNode): OnnxNode[] {
+  const [x] = n.inputs as [string];
+  const [y] = n.outputs as [string];
+  const p = n.name!;
+  return [
+    { opType: 'Mul', inputs: [x, `${LN64}.rsqrt2`], outputs: [`${p}.xs`], name: `${p}.scale` },
+    ...erfFloat64(`${p}.xs`, `${p}.erf`, `${p}.erf`),
+    { opType: 'Add', inputs: [`${p}.erf`, `${LN64}.one`], outputs: [`${p}.cdf2`], name: `${p}.plus1` },
+    { opType: 'Mul', inputs: [`${p}.cdf2`, `${LN64}.half`], outputs: [`${p}.cdf`], name: `${p}.half` },
+    { opType: 'Mul', inputs: [x, `${p}.cdf`], outputs: [y], name: `${p}.out` },
   ];
 }

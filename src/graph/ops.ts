@@ -352,9 +352,13 @@ export function dropout(x: Value, keep: Value, p: number): Value {
   return where(keep, mul(x, 1 / (1 - p)), 0);
 }
 
-/** The GELU of BERT: x * Φ(x), with the exact erf. */
+/**
+ * The GELU of BERT, x * Φ(x) with the exact erf, as one node (ORT's com.microsoft Gelu): its backward
+ * needs only x, where the five-node composite would keep four (N, I) intermediates alive per layer.
+ */
 export function gelu(x: Value): Value {
-  return mul(mul(x, 0.5), add(erf(mul(x, Math.SQRT1_2)), 1));
+  requireFloat('Gelu', x);
+  return x.graph.addNode('Gelu', [x], [{ dtype: x.dtype, shape: x.shape }], {}, 'com.microsoft')[0]!;
 }
 
 export type { Node, Value };

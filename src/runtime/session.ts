@@ -59,7 +59,11 @@ export class CompiledGraph {
     return new CompiledGraph(session, lowered.inputs, lowered.outputNames, lowered.bytes.byteLength);
   }
 
-  async run(feeds: Record<string, HostTensor>): Promise<Record<string, HostTensor>> {
+  /**
+   * Runs the graph. Outputs named in `into` are written straight into those host buffers (no
+   * allocation, no copy: how a training step returns 110M gradients); the rest are allocated.
+   */
+  async run(feeds: Record<string, HostTensor>, into: Record<string, HostTensor> = {}): Promise<Record<string, HostTensor>> {
     const ortFeeds: Record<string, ort.Tensor> = {};
     const bindings = new Map<string, number>();
     const known = new Set(this.inputs.map((v) => v.name));
@@ -76,11 +80,16 @@ export class CompiledGraph {
       if (problem) throw new BertError(`input '${v.name}' has shape ${showShape(t.shape)}: ${problem} (expected ${showShape(v.shape)})`);
       ortFeeds[v.name] = new ort.Tensor(t.dtype === 'float64' ? 'float64' : t.dtype, t.data as never, t.shape);
     }
-    const result = await this.session.run(ortFeeds);
+    const fetches: Record<string, ort.Tensor | null> = {};
+    for (const name of this.outputNames) {
+      const t = into[name];
+      fetches[name] = t ? new ort.Tensor(t.dtype as 'float32', t.data as never, t.shape) : null;
+    }
+    const result = await this.session.run(ortFeeds, fetches);
     const out: Record<string, HostTensor> = {};
     for (const name of this.outputNames) {
       const t = result[name]!;
-      out[name] = { dtype: t.type as DType, shape: [...t.dims], data: t.data as HostData };
+      out[name] = into[name] ?? { dtype: t.type as DType, shape: [...t.dims], data: t.data as HostData };
     }
     return out;
   }
