@@ -346,6 +346,13 @@ export function softmaxCrossEntropy(logits: Value, labels: Value, ignoreIndex = 
   return [loss!, logProb!];
 }
 
+/** Index of the largest element along `axis` (int64; not differentiable). */
+export function argMax(x: Value, axis = -1, keepdims = false): Value {
+  const a = normAxis(axis, x.rank);
+  const shape = x.shape.flatMap((d, i) => (i === a ? (keepdims ? [1] : []) : [d]));
+  return x.graph.addNode('ArgMax', [x], [{ dtype: 'int64', shape }], { axis: int(a), keepdims: int(keepdims ? 1 : 0) })[0]!;
+}
+
 /** Dropout with a mask made outside the graph (bool, true = keep): the backward reuses the same mask. */
 export function dropout(x: Value, keep: Value, p: number): Value {
   if (p === 0) return x;
