@@ -1,0 +1,181 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import type { FloatTensor } from '../src/checkpoint/tensor.ts';
+import { AdamW, bertNoDecay, clipGradNorm, GradAccumulator } from '../src/train/optimizer.ts';
+
+// fixtures/optimizer/adamw.json comes from scripts/make_optimizer_fixtures.py (torch.optim.AdamW).
+interface Fixture {
+  betas: [number, number];
+  eps: number;
+  shapes: Record<string, number[]>;
+  init: Record<string, number[]>;
+  grads: Array<Record<string, number[]>>;
+  runs: Array<{
+    weight_decay: number;
+    steps: Array<{
+      lr: number;
+      max_norm: number;
+      grad_norm: number;
+      clipped_grads: Record<string, number[]>;
+      params: Record<string, number[]>;
+      exp_avg: Record<string, number[]>;
+      exp_avg_sq: Record<string, number[]>;
+    }>;
+  }>;
+}
+const fixture = JSON.parse(readFileSync(new URL('../fixtures/optimizer/adamw.json', import.meta.url), 'utf8')) as Fixture;
+
+function freshParams(): Map<string, FloatTensor> {
+  return new Map(Object.entries(fixture.shapes).map(([n, shape]) => [n, { shape, data: Float32Array.from(fixture.init[n]) }]));
+}
+function gradsOf(k: number): Map<string, Float32Array> {
+  return new Map(Object.entries(fixture.grads[k]).map(([n, g]) => [n, Float32Array.from(g)]));
+}
+/** Largest difference in units of float32 spacing at the expected value. */
+function maxUlps(actual: Float32Array, expected: number[]): number {
+  let worst = 0;
+  for (let i = 0; i < expected.length; i++) {
+    const e = expected[i];
+    const ulp = Math.max(2 ** (Math.floor(Math.log2(Math.abs(e) || 2 ** -126)) - 23), 2 ** -149);
+    worst = Math.max(worst, Math.abs(actual[i] - e) / ulp);
+  }
+  return worst;
+}
+
+test('bertNoDecay: biases and LayerNorm weights only', () => {
+  assert.equal(bertNoDecay('bert.encoder.layer.0.attention.self.query.bias'), true);
+  assert.equal(bertNoDecay('bert.embeddings.LayerNorm.weight'), true);
+  assert.equal(bertNoDecay('bert.encoder.layer.3.output.LayerNorm.bias'), true);
+  assert.equal(bertNoDecay('bert.encoder.layer.0.attention.self.query.weight'), false);
+  assert.equal(bertNoDecay('bert.embeddings.word_embeddings.weight'), false);
+  assert.equal(bertNoDecay('cls.predictions.bias'), true);
+});
+
+test('AdamW: one step worked by hand', () => {
+  // p = 1, g = 0.5, lr = 0.1, wd = 0.01, betas (0.9, 0.999), eps 1e-6, t = 1:
+  // p' = 1 * (1 - 0.001) = 0.999; m = 0.05; v = 0.00025; m_hat = 0.5; v_hat = 0.25;
+  // p'' = 0.999 - 0.1 * 0.5 / (0.5 + 1e-6) = 0.999 - 0.0999998 = 0.8990002
+  const params = new Map([['w', { shape: [1], data: Float32Array.of(1) }], ['b.bias', { shape: [1], data: Float32Array.of(1) }]]);
+  const opt = new AdamW(params, { weightDecay: 0.01 });
+  opt.step(new Map([['w', Float32Array.of(0.5)], ['b.bias', Float32Array.of(0.5)]]), 0.1);
+  assert.equal(opt.stepCount, 1);
+  assert.ok(Math.abs(params.get('w')!.data[0] - 0.8990002) < 1e-7, `${params.get('w')!.data[0]}`);
+  // The bias gets no decay: 1 - 0.0999998.
+  assert.ok(Math.abs(params.get('b.bias')!.data[0] - 0.9000002) < 1e-7, `${params.get('b.bias')!.data[0]}`);
+  const state = opt.stateTensors();
+  assert.ok(Math.abs(state.get('exp_avg.w')!.data[0] - 0.05) < 1e-9);
+  assert.ok(Math.abs(state.get('exp_avg_sq.w')!.data[0] - 0.00025) < 1e-10);
+  assert.deepEqual(opt.decayed(), ['w']);
+});
+
+for (const [r, run] of fixture.runs.entries()) {
+  test(`AdamW + clipGradNorm match torch over 3 steps (weight decay ${run.weight_decay}, lr changing)`, () => {
+    const params = freshParams();
+    const opt = new AdamW(params, { betas: fixture.betas, eps: fixture.eps, weightDecay: run.weight_decay });
+    let worst = 0;
+    for (const [k, want] of run.steps.entries()) {
+      const grads = gradsOf(k);
+      const norm = clipGradNorm(grads, want.max_norm);
+      assert.ok(Math.abs(norm - want.grad_norm) <= 1e-6 * want.grad_norm, `step ${k}: norm ${norm} vs torch ${want.grad_norm}`);
+      for (const [n, g] of grads) worst = Math.max(worst, maxUlps(g, want.clipped_grads[n]));
+      opt.step(grads, want.lr);
+      const state = opt.stateTensors();
+      for (const [n, p] of params) {
+        worst = Math.max(worst, maxUlps(p.data, want.params[n]));
+        worst = Math.max(worst, maxUlps(state.get(`exp_avg.${n}`)!.data, want.exp_avg[n]));
+        worst = Math.max(worst, maxUlps(state.get(`exp_avg_sq.${n}`)!.data, want.exp_avg_sq[n]));
+      }
+    }
+    // float32 throughout, as torch; torch may fuse a multiply-add and sums norms in float32.
+    assert.ok(worst <= 4, `worst difference from torch: ${worst} ulp (run ${r})`);
+  });
+}
+
+test('AdamW: without weight decay the decayed run differs only in the decayed parameters', () => {
+  const [withWd, without] = fixture.runs;
+  const last = (run: typeof withWd) => run.steps[run.steps.length - 1].params;
+  for (const name of Object.keys(fixture.shapes)) {
+    const same = last(withWd)[name].every((x, i) => x === last(without)[name][i]);
+    assert.equal(same, bertNoDecay(name), name);
+  }
+});
+
+test('clipGradNorm: below max_norm leaves gradients untouched; returns the norm', () => {
+  const a = Float32Array.of(3, 4);
+  const b = Float32Array.of(12);
+  assert.equal(clipGradNorm([a, b], 100), 13);
+  assert.deepEqual([...a, ...b], [3, 4, 12]);
+  // max_norm 1: scale 1 / (13 + 1e-6).
+  assert.equal(clipGradNorm(new Map([['a', a], ['b', b]]), 1), 13);
+  assert.ok(Math.abs(a[0] - 3 / 13) < 1e-7 && Math.abs(b[0] - 12 / 13) < 1e-7);
+});
+
+test('AdamW: save then load continues bit-identically', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'adamw-'));
+  try {
+    const straight = freshParams();
+    const optA = new AdamW(straight, { weightDecay: 0.01 });
+    for (let k = 0; k < 3; k++) optA.step(gradsOf(k), 1e-2 * (k + 1));
+
+    const resumed = freshParams();
+    const optB = new AdamW(resumed, { weightDecay: 0.01 });
+    optB.step(gradsOf(0), 1e-2);
+    optB.save(join(dir, 'optimizer.safetensors'));
+    const saved = new Map([...resumed].map(([n, p]) => [n, { shape: p.shape, data: p.data.slice() }]));
+    const optC = new AdamW(saved, { weightDecay: 0.01 });
+    optC.load(join(dir, 'optimizer.safetensors'));
+    assert.equal(optC.stepCount, 1);
+    for (let k = 1; k < 3; k++) optC.step(gradsOf(k), 1e-2 * (k + 1));
+    for (const [n, p] of straight) assert.deepEqual(saved.get(n)!.data, p.data, n);
+    for (const [n, t] of optA.stateTensors()) assert.deepEqual(optC.stateTensors().get(n)!.data, t.data, n);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('AdamW: load refuses state of another model and leaves itself unchanged', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'adamw-'));
+  try {
+    const path = join(dir, 'opt.safetensors');
+    new AdamW(new Map([['w', { shape: [2], data: new Float32Array(2) }]])).save(path);
+    const opt = new AdamW(new Map([['w', { shape: [3], data: new Float32Array(3) }]]));
+    assert.throws(() => opt.load(path), /shape \[2\], the parameter \[3\]/);
+    assert.equal(opt.stepCount, 0);
+    const other = new AdamW(new Map([['v', { shape: [2], data: new Float32Array(2) }]]));
+    assert.throws(() => other.load(path), /not a parameter of this model/);
+    writeFileSync(join(dir, 'x.safetensors'), 'garbage');
+    assert.throws(() => opt.load(join(dir, 'x.safetensors')), /not a valid safetensors/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('AdamW.step: a missing or wrong-sized gradient is an error, nothing is updated', () => {
+  const params = new Map([['w', { shape: [2], data: Float32Array.of(1, 2) }], ['u', { shape: [1], data: Float32Array.of(3) }]]);
+  const opt = new AdamW(params);
+  assert.throws(() => opt.step(new Map([['w', new Float32Array(2)]]), 0.1), /no gradient for parameter 'u'/);
+  assert.throws(() => opt.step(new Map([['w', new Float32Array(3)], ['u', new Float32Array(1)]]), 0.1), /has 3 values/);
+  assert.deepEqual([...params.get('w')!.data], [1, 2]);
+  assert.equal(opt.stepCount, 0);
+});
+
+test('GradAccumulator: averages micro-batches, then starts over', () => {
+  const params = new Map([['w', { shape: [2], data: new Float32Array(2) }]]);
+  const acc = new GradAccumulator(params);
+  const buf = Float32Array.of(1, 2); // one buffer reused for every micro-batch, as TrainStep does
+  acc.add(new Map([['w', buf]]));
+  buf.set([2, 4]);
+  acc.add(new Map([['w', buf]]));
+  buf.set([6, -3]);
+  acc.add(new Map([['w', buf]]));
+  assert.equal(acc.count, 3);
+  assert.deepEqual([...acc.average().get('w')!], [3, 1]);
+  assert.equal(acc.count, 0);
+  buf.set([5, 7]);
+  acc.add(new Map([['w', buf]]));
+  assert.deepEqual([...acc.average().get('w')!], [5, 7]);
+  assert.throws(() => acc.average(), /no micro-batch/);
+});
