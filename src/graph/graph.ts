@@ -93,6 +93,19 @@ export class Graph {
     return v;
   }
 
+  /**
+   * Turns parameter `v` into a constant holding `data`: inference graphs carry their weights as ONNX
+   * initializers, so ORT can fold and pre-pack them instead of reading them as inputs every run.
+   */
+  freeze(v: Value, data: HostData): void {
+    if (this.roles.get(v) !== 'param') throw new BertError(`freeze: ${v.name} is not a parameter of this graph`);
+    const n = v.shape.reduce<number>((a, d) => a * (typeof d === 'number' ? d : NaN), 1);
+    if (n !== data.length) throw new BertError(`freeze: ${v.name}${showShape(v.shape)} needs ${n} elements, got ${data.length}`);
+    this.inputs.splice(this.inputs.indexOf(v), 1);
+    this.roles.delete(v);
+    this.constants.push({ value: v, data });
+  }
+
   /** A scalar constant of `dtype`, shared by every use. */
   scalar(x: number, dtype: DType): Value {
     const key = `${dtype}:${x}`;

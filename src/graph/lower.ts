@@ -10,8 +10,17 @@ export interface LoweredGraph {
   outputNames: string[];
 }
 
+/** A rewrite of the ONNX graph after lowering, before encoding (int8 quantization, for one). */
+export type OnnxPass = (g: OnnxGraph) => void;
+
+export interface LowerOptions extends OnnxModelOptions {
+  name?: string;
+  /** Applied in order to the lowered graph; they may rewrite nodes, initializers and inputs. */
+  passes?: OnnxPass[];
+}
+
 /** Lowers the nodes that `outputs` depend on; each output gets the name it has in `outputs`. */
-export function lowerGraph(outputs: Record<string, Value>, opts: OnnxModelOptions & { name?: string } = {}): LoweredGraph {
+export function lowerGraph(outputs: Record<string, Value>, opts: LowerOptions = {}): LoweredGraph {
   const values = Object.values(outputs);
   if (values.length === 0) throw new BertError('lowerGraph: no outputs requested');
   const g = values[0]!.graph;
@@ -51,6 +60,7 @@ export function lowerGraph(outputs: Record<string, Value>, opts: OnnxModelOption
     onnx.initializers.push(...ERF_TAYLOR.map((c, k) => scalarF64(`${LN64}.erf_c${k}`, c)));
     onnx.initializers.push(scalarF64(`${LN64}.half`, 0.5), scalarF64(`${LN64}.one`, 1), scalarF64(`${LN64}.rsqrt2`, Math.SQRT1_2));
   }
+  for (const pass of opts.passes ?? []) pass(onnx);
   const msOpset = onnx.nodes.some((n) => n.domain === 'com.microsoft') ? 1 : undefined;
   return { bytes: encodeModel(onnx, { ...opts, msOpset }), inputs, outputNames: Object.keys(outputs) };
 }

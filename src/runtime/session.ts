@@ -4,7 +4,7 @@ import { availableParallelism } from 'node:os';
 import * as ort from 'onnxruntime-node';
 import { BertError } from '../errors.ts';
 import type { DType, HostData, Value } from '../graph/graph.ts';
-import { lowerGraph } from '../graph/lower.ts';
+import { lowerGraph, type LowerOptions } from '../graph/lower.ts';
 import { bindShape, showShape } from '../graph/shape.ts';
 
 export interface HostTensor {
@@ -53,8 +53,8 @@ export class CompiledGraph {
     readonly modelBytes: number,
   ) {}
 
-  static async compile(outputs: Record<string, Value>, opts: SessionOptions = {}): Promise<CompiledGraph> {
-    const lowered = lowerGraph(outputs);
+  static async compile(outputs: Record<string, Value>, opts: SessionOptions & { lower?: LowerOptions } = {}): Promise<CompiledGraph> {
+    const lowered = lowerGraph(outputs, opts.lower);
     const session = await ort.InferenceSession.create(lowered.bytes, sessionOptions(opts));
     return new CompiledGraph(session, lowered.inputs, lowered.outputNames, lowered.bytes.byteLength);
   }

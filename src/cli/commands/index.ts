@@ -1,7 +1,10 @@
 import type { Command } from 'commander';
+import { register as embed } from './embed.ts';
+import { register as fillMask } from './fill-mask.ts';
 import { register as makePretrainingData } from './make-pretraining-data.ts';
+import { register as start } from './start.ts';
 import { register as tokenize } from './tokenize.ts';
 import { register as vocab } from './vocab.ts';
 
 /** One entry a command; each adds itself to the program. Add new commands here. */
-export const commands: Array<(program: Command) => void> = [makePretrainingData, tokenize, vocab];
+export const commands: Array<(program: Command) => void> = [embed, fillMask, makePretrainingData, start, tokenize, vocab];
