@@ -131,12 +131,24 @@ export function createServer(model: InferenceModel, options: ServerOptions = {})
 
   // ---- length checks -----------------------------------------------------------------------------
 
-  /** Tokens in a text with [CLS] and [SEP], whatever the model's tokenize returns. */
-  const tokenCount = (text: string): number => {
-    const t = model.tokenize(text);
-    return t.input_ids.length + (t.tokens[0] === '[CLS]' ? 0 : 2);
+  /**
+   * Tokens in a text with [CLS] and [SEP]. The offset tokenizer counts untruncated (a model's
+   * tokenize may already cut at its max length, which would hide an over-long input).
+   */
+  const tokenCount = (text: string, pair?: string): number => {
+    if (options.tokenizer !== undefined) return options.tokenizer.encode(text, pair).input_ids.length;
+    const count = (t: string): number => {
+      const enc = model.tokenize(t);
+      return enc.input_ids.length + (enc.tokens[0] === '[CLS]' ? 0 : 2);
+    };
+    return pair === undefined ? count(text) : count(text) + count(pair) - 1;
   };
-  const sequenceLength = (s: Sequence): number => (typeof s === 'string' ? tokenCount(s) : tokenCount(s[0]) + tokenCount(s[1]) - 1);
+  const sequenceLength = (s: Sequence): number => (typeof s === 'string' ? tokenCount(s) : tokenCount(s[0], s[1]));
+  /** A literal "[MASK]" is one token to the fill-mask head, whatever the plain tokenizer makes of it. */
+  const maskedLength = (text: string): number => {
+    const parts = text.split('[MASK]');
+    return parts.reduce((n, part) => n + tokenCount(part) - 2, 2) + parts.length - 1;
+  };
 
   /** TEI's rule: without `truncate`, an input longer than max_input_length is a 413. */
   const checkLengths = (lengths: number[], truncate: boolean): number[] => {
@@ -249,7 +261,7 @@ export function createServer(model: InferenceModel, options: ServerOptions = {})
 
   app.post('/embed', async (request) => {
     const req = parseEmbed(request.body, maxClientBatchSize);
-    const lengths = checkLengths(req.inputs.map(tokenCount), req.truncate);
+    const lengths = checkLengths(req.inputs.map((t) => tokenCount(t)), req.truncate);
     return infer(embedOp(req.normalize), req.inputs, lengths);
   });
 
@@ -290,7 +302,7 @@ export function createServer(model: InferenceModel, options: ServerOptions = {})
 
   app.post('/v1/embeddings', async (request) => {
     const req = parseOpenAIEmbeddings(request.body, maxClientBatchSize);
-    const lengths = req.input.map(tokenCount);
+    const lengths = req.input.map((t) => tokenCount(t));
     // OpenAI truncates nothing silently either: too long is an error.
     const clipped = checkLengths(lengths, false);
     const vectors = await infer(embedOp(true), req.input, clipped);
@@ -312,10 +324,10 @@ export function createServer(model: InferenceModel, options: ServerOptions = {})
   app.post('/fill-mask', async (request) => {
     requireTask('fill-mask');
     const req = parseFillMask(request.body, maxClientBatchSize);
-    const lengths = checkLengths(req.inputs.map(tokenCount), req.truncate);
     req.inputs.forEach((text, i) => {
-      if (!model.tokenize(text).tokens.includes('[MASK]')) throw new ApiError(`input ${i} has no [MASK] token`, 'tokenizer');
+      if (!text.includes('[MASK]')) throw new ApiError(`input ${i} has no [MASK] token`, 'tokenizer');
     });
+    const lengths = checkLengths(req.inputs.map(maskedLength), req.truncate);
     const results = await infer(fillMaskOp(req.top_k), req.inputs, lengths);
     // Hugging Face's fill-mask pipeline names: token is the id, token_str the text.
     const shaped = results.map((masks) => masks.map((preds) => preds.map((p) => ({ score: p.score, token: p.token_id, token_str: p.token, sequence: p.sequence }))));
@@ -325,7 +337,7 @@ export function createServer(model: InferenceModel, options: ServerOptions = {})
   app.post('/token-classification', async (request) => {
     requireTask('token-classification');
     const req = parseTokenClassification(request.body, maxClientBatchSize);
-    const lengths = checkLengths(req.inputs.map(tokenCount), req.truncate);
+    const lengths = checkLengths(req.inputs.map((t) => tokenCount(t)), req.truncate);
     const results = await infer(tokenClassifyOp, req.inputs, lengths);
     return req.single ? results[0] : results;
   });
@@ -334,7 +346,7 @@ export function createServer(model: InferenceModel, options: ServerOptions = {})
     requireTask('question-answering');
     const req = parseQuestionAnswering(request.body, maxClientBatchSize);
     // Long contexts are windowed by the model (doc stride), so only bucket by length here.
-    const lengths = req.inputs.map((p) => Math.min(maxInputLength, tokenCount(p.question) + tokenCount(p.context) - 1));
+    const lengths = req.inputs.map((p) => Math.min(maxInputLength, tokenCount(p.question, p.context)));
     const results = await infer(answerOp(req.top_k), req.inputs, lengths);
     const shaped = results.map((answers) => (req.top_k === 1 ? (answers[0] ?? null) : answers));
     return req.single ? shaped[0] : shaped;
