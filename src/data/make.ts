@@ -122,6 +122,7 @@ export async function makePretrainingData(opts: MakePretrainingDataOptions): Pro
       workers > 0 && tok instanceof BertTokenizer
         ? tokenizeInWorkers(text, { vocab: vocabTokens, lowercase: tok.lowercase, split: opts.split_sentences }, workers, chunkChars / 2)
         : tokenizeInline(text, opts.split_sentences, tok);
+    let consumed = 0;
     for await (const doc of docs) {
       if (builder.add(doc)) {
         summary.documents++;
@@ -129,7 +130,9 @@ export async function makePretrainingData(opts: MakePretrainingDataOptions): Pro
       }
       // Close a chunk once it is full, unless what is left of the input is small: folding the tail
       // into this chunk keeps every chunk big enough to draw NotNext segments from.
-      if (builder.chars >= chunkChars && total_bytes - bytes_read >= chunkChars / 2) flush();
+      // (Measured by text tokenized so far, not bytes read, which runs ahead by the queued batches.)
+      consumed += doc.chars;
+      if (builder.chars >= chunkChars && total_bytes - consumed >= chunkChars / 2) flush();
       if (summary.documents % 1024 === 0) progress();
     }
     if (builder.documents > 0 || summary.chunks === 0) flush();
