@@ -17,3 +17,11 @@ export { GLUE_TASKS, GLUE_LAYOUTS, isGlueTask, readGlue, readColumns, readConll,
 export type { TextExample, TaggedSentence, SquadExample, SquadAnswer, ChoiceExample, GlueTaskName, ColumnOptions, PieceTokenizer, TokenClassificationFeature, SquadFeature, SquadFeatures, SquadPrediction, SquadSpan } from './data/tasks/index.ts';
 export { makePretrainingData, openPretrainingData, epochOrder, prefetchBatches, Rng, splitSentences, brownDocuments, brownTaggedSentences, brownGenres, brownPretrainingText } from './data/pretraining.ts';
 export type { PretrainingTokenizer, MakePretrainingDataOptions, MakeSummary, PretrainingDataset, PretrainingBatch, PrefetchedBatch, RngState, BrownDocument, BrownTaggedSentence } from './data/pretraining.ts';
+export { AdamW, bertNoDecay, clipGradNorm, GradAccumulator } from './train/optimizer.ts';
+export type { AdamWOptions } from './train/optimizer.ts';
+export { linearWarmupDecay, warmupFromRatio, checkSchedule } from './train/schedule.ts';
+export type { LinearSchedule } from './train/schedule.ts';
+export { ProgressReporter, PRETRAIN_FIELDS, JsonlLog, readJsonlLog } from './train/progress.ts';
+export type { ProgressField, ProgressOptions, StepRecord } from './train/progress.ts';
+export { lineChartSvg, barChartSvg, writeLossCurveSvg, writeBarChartSvg } from './train/plot.ts';
+export type { LineSeries, BarGroups, ChartOptions } from './train/plot.ts';
