@@ -1,0 +1,31 @@
+import type { Command } from 'commander';
+import { runStartJob, START_DEFAULTS } from '../start-job.ts';
+import { positiveInt } from './tokenize.ts';
+
+export function register(program: Command): void {
+  program
+    .command('start')
+    .description('the main job (npm start): vocabulary, pre-training data and a mini BERT pre-trained on the Brown corpus, evaluated on held-out documents')
+    .option('--out <dir>', 'where everything is written', START_DEFAULTS.out)
+    .option('--steps <n>', 'pre-training steps', String(START_DEFAULTS.steps))
+    .action(async (flags: { out: string; steps: string }) => {
+      const t0 = performance.now();
+      const log = (line: string) => process.stdout.write(`${line}\n`);
+      const summary = await runStartJob({
+        ...START_DEFAULTS,
+        out: flags.out,
+        steps: positiveInt(flags.steps, '--steps'),
+        log,
+        onStep: (r) => {
+          if (r.step % 10 === 0 || r.step === r.steps) {
+            log(`step ${r.step}/${r.steps} loss ${r.loss.toFixed(3)} mlm_acc ${r.mlm_accuracy.toFixed(3)} nsp_acc ${r.nsp_accuracy.toFixed(3)} lr ${r.lr.toExponential(2)} ${Math.round(r.tokens_per_second)} tok/s`);
+          }
+        },
+      });
+      const e = summary.pretrain.eval!;
+      log('');
+      log(`held-out MLM accuracy ${(100 * e.mlm_accuracy).toFixed(1)}% (most-frequent-token baseline ${(100 * summary.baseline_mlm_accuracy).toFixed(1)}%), perplexity ${e.mlm_perplexity.toFixed(1)}`);
+      log(`held-out NSP accuracy ${(100 * e.nsp_accuracy).toFixed(1)}% (chance 50%)`);
+      log(`model: ${summary.pretrain.modelDir}   total ${((performance.now() - t0) / 1000).toFixed(0)} s ${JSON.stringify(summary.seconds)}`);
+    });
+}

