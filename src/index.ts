@@ -25,3 +25,9 @@ export { ProgressReporter, PRETRAIN_FIELDS, JsonlLog, readJsonlLog } from './tra
 export type { ProgressField, ProgressOptions, StepRecord } from './train/progress.ts';
 export { lineChartSvg, barChartSvg, writeLossCurveSvg, writeBarChartSvg } from './train/plot.ts';
 export type { LineSeries, BarGroups, ChartOptions } from './train/plot.ts';
+export { loadInferenceModel, BertInference, detectHead } from './inference/pipeline.ts';
+export type { LoadOptions } from './inference/pipeline.ts';
+export type { InferenceModel, InferenceTask, EmbedOptions, TokenStates, MaskPrediction, LabelScore, TokenEntity, Answer } from './inference/types.ts';
+export { exportModel, EXPORT_TASKS } from './inference/export.ts';
+export type { ExportOptions, ExportSummary } from './inference/export.ts';
+export type { ExportTask } from './inference/graph.ts';
