@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { describe, test } from 'node:test';
 import { env, pipeline } from '@huggingface/transformers';
 import { loadCheckpoint } from '../src/checkpoint/folder.ts';
@@ -106,5 +107,17 @@ describe('bert export loads in transformers.js (offline, absolute path)', () => 
     const out = join(mkdtempSync(join(tmpdir(), 'bert-export-')), 'model');
     assert.throws(() => exportModel(tinyHeadFolder(loadCheckpoint(FIXTURE).tensors, 'BertModel', {}), out, { task: 'fill-mask', log: () => {} }), /has no cls\.predictions/);
     assert.equal(existsSync(out), false);
+  });
+
+  test('bert export CLI: --task and --quantize; a bad task exits 2 naming the choices', () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'bert-export-')), 'cli');
+    const cli = (args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', 'test/helpers/bert-cli.ts', ...args], { encoding: 'utf8', cwd: new URL('..', import.meta.url).pathname });
+    const ok = cli(['export', '--model', tinyModelFolder(), '--out', out, '--task', 'feature-extraction', '--quantize', 'int8']);
+    assert.equal(ok.status, 0, ok.stderr);
+    assert.equal((JSON.parse(ok.stdout) as { task: string }).task, 'feature-extraction');
+    assert.ok(existsSync(join(out, 'onnx', 'model_quantized.onnx')));
+    const bad = cli(['export', '--model', tinyModelFolder(), '--out', out, '--task', 'summarization']);
+    assert.equal(bad.status, 2);
+    assert.match(bad.stderr, /--task must be one of feature-extraction/);
   });
 });
