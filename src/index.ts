@@ -31,3 +31,5 @@ export type { InferenceModel, InferenceTask, EmbedOptions, TokenStates, MaskPred
 export { exportModel, EXPORT_TASKS } from './inference/export.ts';
 export type { ExportOptions, ExportSummary } from './inference/export.ts';
 export type { ExportTask } from './inference/graph.ts';
+export { createServer, serveModel, Batcher, ApiError, ServerMetrics } from './server/index.ts';
+export type { BertServer, ServerOptions, ServeOptions, OffsetTokenizer, BatchOp, BatcherOptions, ErrorBody, ErrorType } from './server/index.ts';

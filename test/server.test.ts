@@ -78,6 +78,12 @@ describe('TEI routes on an embedding model', async () => {
     close(json[0], unit([5, 15, 1, 0]));
   });
 
+  test('POST / is /embed for an embedding model, as in TEI', async () => {
+    const { status, json } = await post(`${url}/`, { inputs: 'b c', normalize: false });
+    assert.equal(status, 200);
+    assert.deepEqual(json, [[4, 3, 1, 0]]);
+  });
+
   test('POST /embed: a list, normalize false', async () => {
     const { status, json } = await post(`${url}/embed`, { inputs: ['a', 'b c'], normalize: false });
     assert.equal(status, 200);
@@ -161,6 +167,7 @@ describe('heads', async () => {
     assert.equal(pair.json.length, 2);
     assert.equal(pair.json[0].label, 'NEGATIVE');
     close([pair.json[0].score], [0.6]);
+    assert.deepEqual((await post(`${url}/`, { inputs: 'good good bad' })).json, single.json);
     const batch = await post(`${url}/predict`, { inputs: [['good'], ['bad', 'worse']] });
     assert.equal(batch.json.length, 2);
     close([batch.json[0][0].score], [2 / 3]);

@@ -259,13 +259,14 @@ export function createServer(model: InferenceModel, options: ServerOptions = {})
 
   app.get('/metrics', async (_request, reply) => reply.type('text/plain; version=0.0.4; charset=utf-8').send(metrics.render()));
 
-  app.post('/embed', async (request) => {
+  const embed = async (request: FastifyRequest) => {
     const req = parseEmbed(request.body, maxClientBatchSize);
     const lengths = checkLengths(req.inputs.map((t) => tokenCount(t)), req.truncate);
     return infer(embedOp(req.normalize), req.inputs, lengths);
-  });
+  };
+  app.post('/embed', embed);
 
-  app.post('/predict', async (request) => {
+  const predict = async (request: FastifyRequest) => {
     requireTask('text-classification');
     const req = parsePredict(request.body, maxClientBatchSize);
     if (req.raw_scores) {
@@ -275,7 +276,10 @@ export function createServer(model: InferenceModel, options: ServerOptions = {})
     const scores = await infer(classifyOp, req.inputs, lengths);
     const sorted = scores.map((s) => [...s].sort((a, b) => b.score - a.score).map(({ score, label }) => ({ score, label })));
     return req.single ? sorted[0] : sorted;
-  });
+  };
+  app.post('/predict', predict);
+  // TEI's root route serves the model's main use; huggingface_hub's InferenceClient posts here.
+  app.post('/', model.task === 'text-classification' ? predict : embed);
 
   app.post('/tokenize', async (request) => {
     const req = parseTokenize(request.body, maxClientBatchSize);

@@ -5,3 +5,5 @@ export type { BatchOp, BatcherOptions } from './batcher.ts';
 export { ApiError } from './errors.ts';
 export type { ErrorBody, ErrorType } from './errors.ts';
 export { ServerMetrics } from './metrics.ts';
+export { serveModel } from './serve.ts';
+export type { ServeOptions } from './serve.ts';
