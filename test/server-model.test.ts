@@ -109,9 +109,11 @@ describe('bert serve (CLI) on the tiny BertForPreTraining', () => {
   });
 
   test('SIGTERM: the request already received is answered, then the process exits 0', async () => {
+    // --log prints each request as it arrives: signal only once this one is in (earlier tests logged others).
+    const arrived = (): number => server.stdout().split('"url":"/embed"').length;
+    const seen = arrived();
     const inflight = post(`${server.url}/embed`, { inputs: Array.from({ length: 256 }, (_, i) => `w${5 + (i % 90)} `.repeat(30)) });
-    // --log prints each request as it arrives: signal only once this one is in.
-    while (!server.stdout().includes('"url":"/embed"')) await new Promise((r) => setTimeout(r, 2));
+    while (arrived() === seen) await new Promise((r) => setTimeout(r, 2));
     server.child.kill('SIGTERM');
     const res = await inflight;
     assert.equal(res.status, 200);

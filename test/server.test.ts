@@ -317,6 +317,29 @@ describe('dynamic batching', () => {
     assert.equal(metric(text, 'bert_batch_size_bucket{op="embed",le="1"}'), sizes.filter((s) => s === 1).length);
   });
 
+  test('/metrics shows the queue and the requests in flight while the model is busy', async () => {
+    const { url, model } = await start('feature-extraction', { maxBatchSize: 2, maxWaitMs: 0 }, 150);
+    const pending = Array.from({ length: 6 }, (_, i) => post(`${url}/embed`, { inputs: `t${i}` }));
+    while (model.calls.length === 0) await new Promise((r) => setTimeout(r, 2));
+    // All six are in once the scrape sees 7 requests in flight (6 embeds + the scrape itself).
+    let text = '';
+    for (let tries = 0; tries < 50; tries++) {
+      text = await (await fetch(`${url}/metrics`)).text();
+      if (metric(text, 'bert_requests_in_flight') === 7) break;
+    }
+    assert.equal(metric(text, 'bert_requests_in_flight'), 7);
+    // The first call (still running: 150 ms) holds 1 or 2 inputs; the rest wait.
+    assert.equal(model.calls.length, 1);
+    assert.equal(metric(text, 'bert_queue_size'), 6 - model.calls[0]!.inputs.length);
+    for (const r of await Promise.all(pending)) assert.equal(r.status, 200);
+    const sizes = model.calls.map((c) => c.inputs.length);
+    assert.equal(
+      sizes.reduce((a, b) => a + b, 0),
+      6,
+    );
+    assert.ok(Math.max(...sizes) <= 2);
+  });
+
   test('inputs of very different lengths go to different calls', async () => {
     const calls: string[][] = [];
     const batcher = new Batcher({ maxBatchSize: 8, maxWaitMs: 5 });
