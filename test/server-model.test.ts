@@ -5,6 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import { loadCheckpoint } from '../src/checkpoint/folder.ts';
 import { loadInferenceModel } from '../src/inference/pipeline.ts';
+import { main } from '../src/cli/main.ts';
 import { createServer } from '../src/server/app.ts';
 import { FIXTURE, tinyHeadFolder, tinyModelFolder } from './helpers/tiny-model.ts';
 
@@ -121,6 +122,45 @@ describe('bert serve (CLI) on the tiny BertForPreTraining', () => {
     assert.equal(await server.exit, 0);
     assert.match(server.stdout(), /SIGTERM: no new connections/);
     assert.match(server.stdout(), /bert serve: stopped/);
+  });
+});
+
+describe('bert serve flag and start-up errors: exit 2 with a message', () => {
+  async function cli(args: string[]): Promise<{ code: number; stderr: string }> {
+    let stderr = '';
+    const write = process.stderr.write.bind(process.stderr);
+    process.stderr.write = ((chunk: string | Uint8Array) => {
+      stderr += chunk.toString();
+      return true;
+    }) as typeof process.stderr.write;
+    try {
+      return { code: await main(args), stderr };
+    } finally {
+      process.stderr.write = write;
+    }
+  }
+
+  test('bad flags', async () => {
+    const dir = tinyModelFolder();
+    assert.deepEqual(await cli(['serve', '--model', dir, '--port', 'http']), { code: 2, stderr: 'bert: error: --port must be a non-negative integer, got "http"\n' });
+    assert.deepEqual(await cli(['serve', '--model', dir, '--max-batch-size', '0']), { code: 2, stderr: 'bert: error: --max-batch-size must be a positive integer, got "0"\n' });
+    assert.deepEqual(await cli(['serve', '--model', dir, '--pooling', 'max']), { code: 2, stderr: 'bert: error: --pooling must be cls or mean, got "max"\n' });
+    assert.deepEqual(await cli(['serve', '--model', dir, '--quantize', 'int4']), { code: 2, stderr: 'bert: error: --quantize must be int8, got "int4"\n' });
+  });
+
+  test('a port already taken', async () => {
+    const model = await loadInferenceModel(tinyModelFolder(), { log: () => {} });
+    const busy = createServer(model);
+    const url = await busy.listen({ port: 0 });
+    try {
+      const port = new URL(url).port;
+      const { code, stderr } = await cli(['serve', '--model', tinyModelFolder(), '--port', port]);
+      assert.equal(code, 2);
+      assert.match(stderr, new RegExp(`^bert: error: cannot listen on 127\\.0\\.0\\.1:${port}: .*EADDRINUSE`));
+    } finally {
+      await busy.close();
+      await model.dispose();
+    }
   });
 });
 

@@ -1,6 +1,7 @@
 // `bert serve` as a library call: load a model folder, listen, and on SIGTERM/SIGINT stop accepting,
 // answer what was already received, release the model, and return (the process then exits 0).
 import { basename, resolve } from 'node:path';
+import { BertError } from '../errors.ts';
 import { loadInferenceModel } from '../inference/pipeline.ts';
 import { createServer, type BertServer, type ServerOptions } from './app.ts';
 
@@ -30,11 +31,17 @@ export async function serveModel(dir: string, opts: ServeOptions = {}): Promise<
     modelDtype: opts.quantize === 'int8' ? 'int8' : 'float32',
     tokenizer: model.tokenizer,
   });
+  const host = opts.host ?? '127.0.0.1';
+  const port = opts.port ?? 8080;
   let url: string;
   try {
-    url = await server.listen({ host: opts.host ?? '127.0.0.1', port: opts.port ?? 8080 });
+    url = await server.listen({ host, port });
   } catch (err) {
     await model.dispose();
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') {
+      throw new BertError(`cannot listen on ${host}:${port}: ${(err as Error).message}`);
+    }
     throw err;
   }
   log(`bert serve: ${model.task} model ${dir} listening on ${url}`);
