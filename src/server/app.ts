@@ -102,12 +102,12 @@ export function createServer(model: InferenceModel, options: ServerOptions = {})
   const architectures = (model.config.architectures ?? []).join(', ') || 'none';
 
   let inFlight = 0;
-  let batcher: Batcher | undefined;
+  // The gauges read `queue` only when /metrics is scraped, after both exist.
   const metrics = new ServerMetrics(
-    () => batcher?.queueDepth ?? 0,
+    () => queue.queueDepth,
     () => inFlight,
   );
-  batcher = new Batcher({
+  const queue = new Batcher({
     maxBatchSize,
     maxWaitMs,
     onBatch: (op, size, maxLength, seconds) => {
@@ -116,7 +116,6 @@ export function createServer(model: InferenceModel, options: ServerOptions = {})
       metrics.inferenceSeconds.observe(seconds, { op });
     },
   });
-  const queue = batcher;
 
   const app = Fastify({
     logger: options.logger ?? false,
