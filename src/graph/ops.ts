@@ -139,7 +139,9 @@ export function shapeOf(x: Value, start?: number, end?: number): Value {
 
 /** Reshape `x` to the runtime shape of `like` (same element count). */
 export function reshapeLike(x: Value, like: Value): Value {
-  if (!dimEq(numel(x.shape), numel(like.shape))) fail('Reshape', 'element count differs', x, like);
+  // An opaque dim ("(batch)/(4)", from a -1 that did not divide) cannot be compared symbolically: ORT checks the count at run time.
+  const opaque = (v: Value) => v.shape.some((d) => typeof d === 'string' && d.includes('/'));
+  if (!opaque(x) && !opaque(like) && !dimEq(numel(x.shape), numel(like.shape))) fail('Reshape', 'element count differs', x, like);
   return x.graph.addNode('Reshape', [x, shapeOf(like)], [{ dtype: x.dtype, shape: like.shape }])[0]!;
 }
 

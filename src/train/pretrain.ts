@@ -19,10 +19,11 @@ import {
   listCheckpoints, optimizerStatePath, pruneCheckpoints, readTrainingState, saveTrainingCheckpoint, type TrainingState,
 } from './checkpoints.ts';
 import { preTrainingObjective } from './objectives.ts';
-import { AdamW, clipGradNorm, GradAccumulator } from './optimizer.ts';
+import { AdamW, GradAccumulator } from './optimizer.ts';
 import { writeLossCurveSvg } from './plot.ts';
-import { checkSchedule, linearWarmupDecay } from './schedule.ts';
+import { checkSchedule } from './schedule.ts';
 import { TrainStep } from './step.ts';
+import { applyUpdate } from './update.ts';
 
 export interface PretrainOptions {
   /** Pre-training data: a shard folder or a BERT JSONL file. */
@@ -174,9 +175,7 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
         next = { epoch: item.epoch, position: item.next_position };
       }
       if (accumulator) grads = accumulator.average();
-      const gradNorm = clipGradNorm(grads!, o.maxGradNorm);
-      const lr = linearWarmupDecay(schedule, state.step);
-      optimizer.step(grads!, lr);
+      const { lr, grad_norm: gradNorm } = applyUpdate(optimizer, grads!, state.step, { schedule, maxGradNorm: o.maxGradNorm });
       state = { ...state, step: state.step + 1, epoch: next.epoch, position: next.position };
       const record: StepRecord = {
         step: state.step,

@@ -11,3 +11,4 @@ export * from './swag.ts';
 export * from './tokenizer.ts';
 export * from './token-classification.ts';
 export * from './squad-features.ts';
+export * from './choice-features.ts';

@@ -1,0 +1,17 @@
+// One optimizer update as BERT's training loops do it, shared by pre-training and fine-tuning:
+// clip the (already averaged) gradients to a global norm, then AdamW at the schedule's rate.
+import { AdamW, clipGradNorm } from './optimizer.ts';
+import { linearWarmupDecay, type LinearSchedule } from './schedule.ts';
+
+/** Applies update `k` (0-based) and returns the lr used and the gradient norm before clipping. */
+export function applyUpdate(
+  optimizer: AdamW,
+  grads: ReadonlyMap<string, Float32Array>,
+  k: number,
+  opts: { schedule: LinearSchedule; maxGradNorm: number },
+): { lr: number; grad_norm: number } {
+  const grad_norm = clipGradNorm(grads, opts.maxGradNorm);
+  const lr = linearWarmupDecay(opts.schedule, k);
+  optimizer.step(grads, lr);
+  return { lr, grad_norm };
+}

@@ -1,0 +1,128 @@
+// Small separable fine-tuning tasks over the tiny vocabulary (w5..w98), written as files in a temp
+// folder so that the readers run too. Group A is w5..w29, group B w30..w54; seeded, so every run
+// writes the same files.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export function rng(seed: number): () => number {
+  let x = seed >>> 0;
+  return () => {
+    x = (x + 0x6d2b79f5) >>> 0;
+    let t = x;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const A = Array.from({ length: 25 }, (_, i) => `w${i + 5}`);
+const B = Array.from({ length: 25 }, (_, i) => `w${i + 30}`);
+const pick = <T>(r: () => number, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
+const words = (r: () => number, group: readonly string[], n: number): string[] => Array.from({ length: n }, () => pick(r, group));
+
+export const tempDir = (): string => mkdtempSync(join(tmpdir(), 'bert-ft-'));
+
+/** TSV `sentence\tlabel`: label pos when the words are from A, neg from B. */
+export function classificationFiles(dir: string, n: number, seed: number): { train: string; dev: string } {
+  const make = (count: number, s: number) => {
+    const r = rng(s);
+    const lines = ['sentence\tlabel'];
+    for (let i = 0; i < count; i++) {
+      const a = r() < 0.5;
+      lines.push(`${words(r, a ? A : B, 3 + Math.floor(r() * 6)).join(' ')}\t${a ? 'pos' : 'neg'}`);
+    }
+    return `${lines.join('\n')}\n`;
+  };
+  writeFileSync(join(dir, 'train.tsv'), make(n, seed));
+  writeFileSync(join(dir, 'dev.tsv'), make(Math.ceil(n / 4), seed + 1));
+  return { train: join(dir, 'train.tsv'), dev: join(dir, 'dev.tsv') };
+}
+
+/** CSV with text_a, text_b, label: yes when both texts are made of A words (each text is all A or all B). */
+export function pairFiles(dir: string, n: number, seed: number): { train: string; dev: string } {
+  const make = (count: number, s: number) => {
+    const r = rng(s);
+    const lines = ['text_a,text_b,label'];
+    for (let i = 0; i < count; i++) {
+      const a = r() < 0.7;
+      const b = r() < 0.7;
+      lines.push(`${words(r, a ? A : B, 3).join(' ')},${words(r, b ? A : B, 3).join(' ')},${a && b ? 'yes' : 'no'}`);
+    }
+    return `${lines.join('\n')}\n`;
+  };
+  writeFileSync(join(dir, 'train.csv'), make(n, seed));
+  writeFileSync(join(dir, 'dev.csv'), make(Math.ceil(n / 4), seed + 1));
+  return { train: join(dir, 'train.csv'), dev: join(dir, 'dev.csv') };
+}
+
+/** JSONL {text, score}: score = the fraction of the 6 words taken from group A. */
+export function regressionFiles(dir: string, n: number, seed: number): { train: string; dev: string } {
+  const make = (count: number, s: number) => {
+    const r = rng(s);
+    const lines: string[] = [];
+    for (let i = 0; i < count; i++) {
+      const k = Math.floor(r() * 7);
+      const ws = [...words(r, A, k), ...words(r, B, 6 - k)].sort(() => r() - 0.5);
+      lines.push(JSON.stringify({ text: ws.join(' '), score: k / 6 }));
+    }
+    return `${lines.join('\n')}\n`;
+  };
+  writeFileSync(join(dir, 'train.jsonl'), make(n, seed));
+  writeFileSync(join(dir, 'dev.jsonl'), make(Math.ceil(n / 4), seed + 1));
+  return { train: join(dir, 'train.jsonl'), dev: join(dir, 'dev.jsonl') };
+}
+
+/** CoNLL `word tag`: words of A are one-word PER entities (B-PER), words of B are O. */
+export function conllFiles(dir: string, n: number, seed: number): { train: string; dev: string } {
+  const make = (count: number, s: number) => {
+    const r = rng(s);
+    const blocks: string[] = [];
+    for (let i = 0; i < count; i++) {
+      const len = 3 + Math.floor(r() * 6);
+      blocks.push(Array.from({ length: len }, () => (r() < 0.3 ? `${pick(r, A)}\tB-PER` : `${pick(r, B)}\tO`)).join('\n'));
+    }
+    return `${blocks.join('\n\n')}\n`;
+  };
+  writeFileSync(join(dir, 'train.conll'), make(n, seed));
+  writeFileSync(join(dir, 'dev.conll'), make(Math.ceil(n / 4), seed + 1));
+  return { train: join(dir, 'train.conll'), dev: join(dir, 'dev.conll') };
+}
+
+/** SQuAD v1.1 JSON: the answer is the word right after the marker w98 in a context of B words. */
+export function squadFiles(dir: string, n: number, seed: number): { train: string; dev: string } {
+  const make = (count: number, s: number) => {
+    const r = rng(s);
+    const paragraphs = [];
+    for (let i = 0; i < count; i++) {
+      const ws = words(r, B, 6 + Math.floor(r() * 8));
+      const at = Math.floor(r() * (ws.length - 1));
+      ws[at] = 'w98';
+      ws[at + 1] = pick(r, A);
+      const context = ws.join(' ');
+      const answer_start = ws.slice(0, at + 1).join(' ').length + 1;
+      paragraphs.push({ context, qas: [{ id: `q${s}-${i}`, question: 'w97 w96', answers: [{ text: ws[at + 1], answer_start }] }] });
+    }
+    return JSON.stringify({ version: '1.1', data: [{ title: 'synthetic', paragraphs }] });
+  };
+  writeFileSync(join(dir, 'train.json'), make(n, seed));
+  writeFileSync(join(dir, 'dev.json'), make(Math.ceil(n / 4), seed + 1));
+  return { train: join(dir, 'train.json'), dev: join(dir, 'dev.json') };
+}
+
+/** SWAG CSV with 4 endings: the right one is the only ending made of A words. */
+export function swagFiles(dir: string, n: number, seed: number): { train: string; dev: string } {
+  const make = (count: number, s: number) => {
+    const r = rng(s);
+    const lines = ['sent1,sent2,ending0,ending1,ending2,ending3,label'];
+    for (let i = 0; i < count; i++) {
+      const label = Math.floor(r() * 4);
+      const endings = Array.from({ length: 4 }, (_, k) => words(r, k === label ? A : B, 2).join(' '));
+      lines.push([words(r, B, 3).join(' '), 'w96', ...endings, label].join(','));
+    }
+    return `${lines.join('\n')}\n`;
+  };
+  writeFileSync(join(dir, 'train.csv'), make(n, seed));
+  writeFileSync(join(dir, 'dev.csv'), make(Math.ceil(n / 4), seed + 1));
+  return { train: join(dir, 'train.csv'), dev: join(dir, 'dev.csv') };
+}
