@@ -20,6 +20,8 @@ export interface SessionOptions {
   optimization?: 'disabled' | 'basic' | 'extended' | 'all';
   /** ORT's memory-pattern planner (faster, more memory for shapes that vary); default true. */
   memoryPattern?: boolean;
+  /** ORT's CPU memory arena (faster reuse, but it keeps its peak); default true. */
+  cpuArena?: boolean;
   /** Write an ORT profile (chrome trace JSON) with this file prefix. */
   profilePrefix?: string;
   /** Save the ONNX model ORT actually runs, after its optimisations, to this path. */
@@ -111,7 +113,7 @@ function sessionOptions(opts: SessionOptions): ort.InferenceSession.SessionOptio
     interOpNumThreads: 1,
     graphOptimizationLevel: opts.optimization ?? 'all',
     enableMemPattern: opts.memoryPattern ?? true,
-    enableCpuMemArena: true,
+    enableCpuMemArena: opts.cpuArena ?? true,
     logSeverityLevel: 3,
   };
   if (opts.profilePrefix) {

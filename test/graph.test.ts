@@ -1,0 +1,84 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { gradients } from '../src/graph/autodiff.ts';
+import { Graph } from '../src/graph/graph.ts';
+import { lowerGraph } from '../src/graph/lower.ts';
+import * as op from '../src/graph/ops.ts';
+import { dimDiv, dimMul, resolveShape } from '../src/graph/shape.ts';
+import { CompiledGraph } from '../src/runtime/session.ts';
+
+const f32 = (shape: number[], fill = 1) => ({ dtype: 'float32' as const, shape, data: new Float32Array(shape.reduce((a, b) => a * b, 1)).fill(fill) });
+
+describe('shapes are checked when a node is added, naming the op and the shapes', () => {
+  test('broadcasting mismatch', () => {
+    const g = new Graph();
+    const a = g.input('a', 'float32', ['batch', 3]);
+    const b = g.input('b', 'float32', [4]);
+    assert.throws(() => op.add(a, b), /Add: shapes do not broadcast \(a float32\[batch, 3\], b float32\[4\]\)/);
+  });
+  test('matmul inner dims, gemm bias, dtype mix, reshape count', () => {
+    const g = new Graph();
+    const x = g.input('x', 'float32', ['n', 8]);
+    const w = g.input('w', 'float32', [7, 4]);
+    assert.throws(() => op.matmul(x, w), /MatMul: inner dims differ \(8 vs 7\)/);
+    assert.throws(() => op.gemm(x, w, undefined, { transB: true }), /Gemm: inner dims differ/);
+    const ids = g.input('ids', 'int64', ['n']);
+    assert.throws(() => op.mul(x, ids as never), /Mul: inputs must have the same dtype/);
+    assert.throws(() => op.reshape(x, [3, 5]), /Reshape/);
+    assert.throws(() => op.softmax(ids), /Softmax: needs a floating-point input, got int64/);
+  });
+  test('symbolic dims multiply, divide and resolve', () => {
+    assert.equal(dimMul('batch', 'seq'), 'batch*seq');
+    assert.equal(dimDiv('batch*seq', 'seq'), 'batch');
+    assert.equal(dimDiv(dimMul('batch*seq', 4), 2), '2*batch*seq');
+    assert.deepEqual(resolveShape(['batch*seq', 768], new Map([['batch', 32], ['seq', 128]])), [4096, 768]);
+  });
+  test('a gradient through an op without a rule names the node', () => {
+    const g = new Graph();
+    const x = g.input('x', 'float32', [3], 'param');
+    const y = g.addNode('Sin', [x], [{ dtype: 'float32', shape: [3] }])[0]!;
+    assert.throws(() => gradients(op.reduceSum(y, [0], false), [x]), /no gradient rule for Sin \(node Sin\)/);
+  });
+});
+
+describe('bad feeds are rejected before ONNX Runtime is called', () => {
+  test('unknown input, missing input, wrong dtype, wrong shape, inconsistent symbolic dim', async () => {
+    const g = new Graph();
+    const x = g.input('x', 'float32', ['batch', 3]);
+    const w = g.param('w', [3, 2]);
+    const m = g.input('m', 'float32', ['batch', 2]);
+    const c = await CompiledGraph.compile({ y: op.add(op.matmul(x, w), m) });
+    const ok = { x: f32([2, 3]), w: f32([3, 2]), m: f32([2, 2]) };
+    assert.deepEqual([...(await c.run(ok)).y!.data], [4, 4, 4, 4]);
+    await assert.rejects(c.run({ ...ok, z: f32([1]) }), /unknown input 'z'; this graph takes: x, w, m/);
+    const { w: _w, ...noW } = ok;
+    await assert.rejects(c.run(noW), /missing input 'w' \(float32\[3, 2\]\)/);
+    await assert.rejects(c.run({ ...ok, w: { dtype: 'float64', shape: [3, 2], data: new Float64Array(6) } }), /input 'w' is float64, expected float32/);
+    await assert.rejects(c.run({ ...ok, w: f32([2, 3]) }), /input 'w' has shape \[2, 3\]: dim 0 is 2, expected 3/);
+    await assert.rejects(c.run({ ...ok, m: f32([5, 2]) }), /input 'm' has shape \[5, 2\]: dim 0 \('batch'\) is 5, but 'batch' is 2 elsewhere/);
+  });
+});
+
+describe('ONNX writer', () => {
+  test('writes only what the outputs need, with the inputs they need', () => {
+    const g = new Graph();
+    const a = g.input('a', 'float32', [2]);
+    g.input('unused', 'float32', [2]);
+    const lowered = lowerGraph({ y: op.tanh(a) });
+    assert.deepEqual(lowered.inputs.map((v) => v.name), ['a']);
+    // a valid protobuf: field 1 (ir_version, varint 8) first, producer name next
+    assert.deepEqual([...lowered.bytes.slice(0, 2)], [0x08, 0x08]);
+    assert.ok(Buffer.from(lowered.bytes).includes('bert-ts'));
+  });
+  test('dynamic batch and sequence: one compiled graph runs any batch size', async () => {
+    const g = new Graph();
+    const x = g.input('x', 'float32', ['batch', 'seq', 4]);
+    const flat = op.reshape(x, [-1, 4]);
+    const c = await CompiledGraph.compile({ y: op.reduceSum(flat, [1], false) });
+    for (const [b, s] of [[1, 3], [5, 7]] as const) {
+      const y = (await c.run({ x: f32([b, s, 4], 0.5) })).y!;
+      assert.deepEqual(y.shape, [b * s]);
+      assert.ok([...y.data].every((v) => v === 2));
+    }
+  });
+});
