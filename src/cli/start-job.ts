@@ -9,6 +9,7 @@ import { makePretrainingData } from '../data/make.ts';
 import { makeConfig } from '../model/config.ts';
 import { trainWordPieceVocab } from '../tokenizer/train.ts';
 import { pretrain, type PretrainResult, type StepRecord } from '../train/pretrain.ts';
+import { FINETUNE_STAGE_DEFAULTS, finetuneComparison, type FinetuneComparison } from './start-finetune.ts';
 
 export interface StartOptions {
   out: string;
@@ -23,6 +24,8 @@ export interface StartOptions {
   holdOutEvery: number;
   log: (line: string) => void;
   onStep?: (r: StepRecord) => void;
+  /** Fine-tune the pre-trained model and a random-init one on Brown POS tagging (default true). */
+  finetune?: boolean;
 }
 
 export const START_DEFAULTS: Omit<StartOptions, 'log'> = {
@@ -40,6 +43,8 @@ export interface StartSummary {
   pretrain: PretrainResult;
   /** Accuracy of always predicting the training data's most frequent masked token, on held-out data. */
   baseline_mlm_accuracy: number;
+  /** Brown POS dev scores, pre-trained vs random initialisation. */
+  finetune?: FinetuneComparison;
   seconds: Record<string, number>;
 }
 
@@ -132,5 +137,8 @@ export async function runStartJob(o: StartOptions): Promise<StartSummary> {
     }),
   );
   const baseline = mostFrequentTokenBaseline(trainData, heldOutData);
-  return { pretrain: result, baseline_mlm_accuracy: baseline, seconds };
+  const compared = o.finetune === false
+    ? undefined
+    : await timed('finetune', () => finetuneComparison({ ...FINETUNE_STAGE_DEFAULTS, out: o.out, modelDir, holdOutEvery: o.holdOutEvery, seed: o.seed, log: o.log }));
+  return { pretrain: result, baseline_mlm_accuracy: baseline, finetune: compared, seconds };
 }

@@ -349,8 +349,8 @@ export function scoreTask(data: TaskData, outputs: readonly FeatureOutput[], lab
       let total = 0;
       goldTags.forEach((g, i) => g.forEach((t, w) => ((right += t === predTags[i]![w] ? 1 : 0), total++)));
       const acc = right / total;
-      const e = entityScores(goldTags, predTags);
       if (!isChunkTagset(labels!)) return { metrics: { accuracy: acc }, main: 'accuracy' };
+      const e = entityScores(goldTags, predTags);
       return { metrics: { f1: e.f1, precision: e.precision, recall: e.recall, accuracy: acc }, main: 'f1' };
     }
     case 'question-answering': {

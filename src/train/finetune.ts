@@ -149,8 +149,8 @@ function headOf(spec: TaskSpec, labels: LabelMap | undefined, data: TaskData): F
 }
 
 /** A seeded sample of `n` of `items`, kept in file order. */
-function sample<T>(items: T[], n: number | undefined, seed: number): T[] {
-  if (n === undefined || n >= items.length) return items;
+function sample<T>(items: readonly T[], n: number | undefined, seed: number): T[] {
+  if (n === undefined || n >= items.length) return [...items];
   const keep = [...epochOrder(items.length, seed ^ 0x5eed, 0)].slice(0, n).sort((a, b) => a - b);
   return keep.map((i) => items[i]!);
 }
@@ -207,8 +207,9 @@ export async function finetune(o: FinetuneOptions): Promise<FinetuneResult> {
   const trainExamples = readTaskExamples(spec, o.train, o.columns);
   const labels = labelMapOf(spec, trainExamples);
   const featureOpts = { max_seq_length: o.maxSeqLength, doc_stride: o.docStride, max_query_length: o.maxQueryLength };
-  const trainAll = buildTaskFeatures(tokenizer, trainExamples, spec, labels, { ...featureOpts, training: true });
-  const trainFeatures = sample(trainAll.features, o.maxTrainExamples, o.seed);
+  const trainSample = { ...trainExamples, examples: sample<unknown>(trainExamples.examples, o.maxTrainExamples, o.seed) } as typeof trainExamples;
+  const trainAll = buildTaskFeatures(tokenizer, trainSample, spec, labels, { ...featureOpts, training: true });
+  const trainFeatures = trainAll.features;
   const devExamples = readTaskExamples(spec, o.dev, o.columns);
   const dev = limitExamples(buildTaskFeatures(tokenizer, devExamples, spec, labels, { ...featureOpts, training: false }), o.maxDevExamples);
   for (const n of [...trainAll.notes.map((m) => `train: ${m}`), ...dev.notes.map((m) => `dev: ${m}`)]) say(n);

@@ -8,13 +8,15 @@ export function register(program: Command): void {
     .description('the main job (npm start): vocabulary, pre-training data and a mini BERT pre-trained on the Brown corpus, evaluated on held-out documents')
     .option('--out <dir>', 'where everything is written', START_DEFAULTS.out)
     .option('--steps <n>', 'pre-training steps', String(START_DEFAULTS.steps))
-    .action(async (flags: { out: string; steps: string }) => {
+    .option('--no-finetune', 'skip the fine-tuning comparison (pre-trained vs random init on Brown POS tagging)')
+    .action(async (flags: { out: string; steps: string; finetune: boolean }) => {
       const t0 = performance.now();
       const log = (line: string) => process.stdout.write(`${line}\n`);
       const summary = await runStartJob({
         ...START_DEFAULTS,
         out: flags.out,
         steps: positiveInt(flags.steps, '--steps'),
+        finetune: flags.finetune,
         log,
         onStep: (r) => {
           if (r.step % 10 === 0 || r.step === r.steps) {
@@ -26,6 +28,11 @@ export function register(program: Command): void {
       log('');
       log(`held-out MLM accuracy ${(100 * e.mlm_accuracy).toFixed(1)}% (most-frequent-token baseline ${(100 * summary.baseline_mlm_accuracy).toFixed(1)}%), perplexity ${e.mlm_perplexity.toFixed(1)}`);
       log(`held-out NSP accuracy ${(100 * e.nsp_accuracy).toFixed(1)}% (chance 50%)`);
+      const f = summary.finetune;
+      if (f) {
+        const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+        log(`Brown POS tagging (${f.tags} tags), held-out word ${f.metric}: pre-trained ${pct(f.pretrained)}  vs  random init ${pct(f.random)}  (same budget and seed; chart ${f.chart})`);
+      }
       log(`model: ${summary.pretrain.modelDir}   total ${((performance.now() - t0) / 1000).toFixed(0)} s ${JSON.stringify(summary.seconds)}`);
     });
 }
