@@ -8,14 +8,22 @@ export function register(program: Command): void {
     .description('the main job (npm start): vocabulary, pre-training data and a mini BERT pre-trained on the Brown corpus, evaluated on held-out documents')
     .option('--out <dir>', 'where everything is written', START_DEFAULTS.out)
     .option('--steps <n>', 'pre-training steps', String(START_DEFAULTS.steps))
+    .option('--batch-size <n>', 'pre-training batch size', String(START_DEFAULTS.batchSize))
+    .option('--max-seq-length <n>', 'tokens per pre-training example', String(START_DEFAULTS.maxSeqLength))
+    .option('--vocab-size <n>', 'WordPiece vocabulary size', String(START_DEFAULTS.vocabSize))
+    .option('--lr <x>', 'peak learning rate', String(START_DEFAULTS.lr))
     .option('--no-finetune', 'skip the fine-tuning comparison (pre-trained vs random init on Brown POS tagging)')
-    .action(async (flags: { out: string; steps: string; finetune: boolean }) => {
+    .action(async (flags: { out: string; steps: string; batchSize: string; maxSeqLength: string; vocabSize: string; lr: string; finetune: boolean }) => {
       const t0 = performance.now();
       const log = (line: string) => process.stdout.write(`${line}\n`);
       const summary = await runStartJob({
         ...START_DEFAULTS,
         out: flags.out,
         steps: positiveInt(flags.steps, '--steps'),
+        batchSize: positiveInt(flags.batchSize, '--batch-size'),
+        maxSeqLength: positiveInt(flags.maxSeqLength, '--max-seq-length'),
+        vocabSize: positiveInt(flags.vocabSize, '--vocab-size'),
+        lr: Number(flags.lr),
         finetune: flags.finetune,
         log,
         onStep: (r) => {
