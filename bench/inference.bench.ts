@@ -91,7 +91,7 @@ async function timeOnce(fn: () => Promise<unknown>): Promise<number> {
 }
 
 /** `bert embed` on the first 1,000 non-empty lines of WikiText-2 test, random mini model, bert-base-uncased vocab. */
-async function endToEnd(): Promise<Record<string, unknown>> {
+export async function endToEnd(): Promise<Record<string, unknown>> {
   const text = sharedData('wikitext-2/wiki.test.raw');
   const vocab = sharedData('vocab/bert-base-uncased/vocab.txt');
   if (!text || !vocab) return { skipped: 'shared data missing' };
@@ -102,15 +102,22 @@ async function endToEnd(): Promise<Record<string, unknown>> {
     saveCheckpoint(dir, config, initParams(bertParameterShapes(config, 'none'), config, 1));
     BertTokenizer.fromVocabFile(vocab, { lowercase: true }).save(dir);
     const out: Record<string, unknown> = { lines: lines.length, model: 'mini (random)', pooling: 'mean' };
+    const embeddings: Record<string, number[][]> = {};
     for (const [name, opts] of Object.entries({ fused: { fused: true }, int8: { fused: true, quantize: 'int8' as const } })) {
       const t0 = performance.now();
       const model = await loadInferenceModel(dir, { ...opts, log: () => {} });
       const tokens = lines.reduce((a, l) => a + model.tokenize(l).input_ids.length, 0);
-      await model.embed(lines, { pooling: 'mean' });
+      embeddings[name] = await model.embed(lines, { pooling: 'mean' });
       await model.dispose();
       const seconds = (performance.now() - t0) / 1000;
       out[`library_${name}`] = { seconds: +seconds.toFixed(2), lines_per_second: +(lines.length / seconds).toFixed(1), tokens };
     }
+    const cos = embeddings.fused!.map((a, i) => {
+      const b = embeddings.int8![i]!;
+      const dot = a.reduce((s, x, h) => s + x * b[h]!, 0);
+      return dot / Math.hypot(...a) / Math.hypot(...b);
+    });
+    out.int8_cosine_to_fp32 = { min: +Math.min(...cos).toFixed(5), mean: +(cos.reduce((s, c) => s + c, 0) / cos.length).toFixed(5) };
     // The CLI as a user runs it (from source through tsx: includes the TypeScript loader's start-up).
     const t0 = performance.now();
     const cli = spawnSync(process.execPath, ['--import', 'tsx', 'test/helpers/bert-cli.ts', 'embed', '--model', dir, '--pooling', 'mean', '-'], {

@@ -29,8 +29,8 @@ function maxAbsDiff(a: Float32Array, b: Float32Array): number {
 }
 
 /** A random BERT of the mini shape (L4/H256/A4/I1024), small vocabulary to keep it quick. */
-function randomMini(): { config: BertConfig; weights: Map<string, FloatTensor> } {
-  const config = makeConfig('mini', { vocab_size: 1000, max_position_embeddings: 128 });
+function randomMini(std = 0.02): { config: BertConfig; weights: Map<string, FloatTensor> } {
+  const config = makeConfig('mini', { vocab_size: 1000, max_position_embeddings: 128, initializer_range: std });
   return { config, weights: initParams(bertParameterShapes(config, 'none'), config, 3) };
 }
 
@@ -61,8 +61,8 @@ describe('fused graph (com.microsoft kernels) equals the unfused graph', () => {
     assert.ok(worst < 1e-4, `max abs diff ${worst}`);
   });
 
-  test('random mini-size model (L4/H256/A4), batch 4 x seq 24: within 1e-4', async (t) => {
-    const { config, weights } = randomMini();
+  test('random mini-size model (L4/H256/A4, weights std 0.1), batch 4 x seq 24: within 1e-4', async (t) => {
+    const { config, weights } = randomMini(0.1);
     const feeds = randomFeeds(4, 24, config.vocab_size, 11);
     const plain = await states(config, weights, feeds, { fused: false });
     const fused = await states(config, weights, feeds, { fused: true });
@@ -80,8 +80,10 @@ describe('int8 dynamic quantization', () => {
     assert.deepEqual(Array.from(q), [127, 127, -50, 1, 0, -50]);
   });
 
-  test('random mini-size model: int8 last hidden states at cosine >= 0.99 to fp32, per token; fused and unfused agree', async (t) => {
-    const { config, weights } = randomMini();
+  // Weights at std 0.1 rather than BERT's 0.02: at 0.02 the random model's states are so dominated by
+  // the embeddings that int8 error hardly shows (cosine 1.00000), which would prove little.
+  test('random mini-size model (weights std 0.1): int8 last hidden states at cosine >= 0.99 to fp32, per token, fused and unfused', async (t) => {
+    const { config, weights } = randomMini(0.1);
     const feeds = randomFeeds(4, 24, config.vocab_size, 5);
     const fp32 = await states(config, weights, feeds, { fused: true });
     const L = `hidden.${config.num_hidden_layers}`;
