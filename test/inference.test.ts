@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { loadCheckpoint } from '../src/checkpoint/folder.ts';
 import type { FloatTensor } from '../src/checkpoint/tensor.ts';
 import { lengthBuckets } from '../src/inference/batching.ts';
+import { compileInference } from '../src/inference/graph.ts';
 import { loadInferenceModel, type BertInference } from '../src/inference/pipeline.ts';
-import { bestSpans, groupEntities } from '../src/inference/postprocess.ts';
+import { bestSpans, groupEntities, softmax } from '../src/inference/postprocess.ts';
 import { bertInputs, bertModel, newContext, preTrainingHeads } from '../src/model/bert.ts';
 import { ModelRunner } from '../src/model/runner.ts';
 import type { HostTensor } from '../src/runtime/session.ts';
@@ -118,6 +120,21 @@ describe('inference pipelines on fixtures/bert-tiny', () => {
 
   test('other heads refuse with a message naming the checkpoint class', async () => {
     await assert.rejects(model.classify(['w5']), /BertForSequenceClassification.*BertForPreTraining/);
+  });
+});
+
+describe('fill-mask graph against the PyTorch fixture', () => {
+  test('frozen-weight MLM logits (fused and unfused) give the softmax probabilities of the torch logits within 1e-5', async () => {
+    const e = JSON.parse(readFileSync(`${FIXTURE}expected.json`, 'utf8')) as { inputs: Record<string, number[][]>; mlm_logits: number[][][] };
+    const ints = (rows: number[][]): HostTensor => ({ dtype: 'int64', shape: [rows.length, rows[0]!.length], data: BigInt64Array.from(rows.flat(), BigInt) });
+    const feeds = Object.fromEntries(Object.entries(e.inputs).map(([k, v]) => [k, ints(v)]));
+    const want = e.mlm_logits.flat(1).map((logits) => softmax(logits));
+    for (const fused of [true, false]) {
+      const g = await compileInference(weights.config, weights.tensors, { kind: 'fill-mask' }, { fused, threads: 1 });
+      const logits = (await g.run(feeds)).prediction_logits!.data as Float32Array;
+      await g.dispose();
+      want.forEach((p, r) => assert.ok(maxDiff(softmax(logits.subarray(r * 99, (r + 1) * 99)), p) < 1e-5, `fused ${fused}, row ${r}`));
+    }
   });
 });
 
