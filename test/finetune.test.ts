@@ -73,6 +73,14 @@ test('question answering (the answer is the word after w98) reaches exact match 
   assert.deepEqual(readConfigJson(join(o.out, 'config.json')).architectures, ['BertForQuestionAnswering']);
 });
 
+test('SQuAD v2.0 (a third unanswerable) reaches best F1 near 100 with HasAns/NoAns splits', async () => {
+  const r = await finetune(options(data.squadFiles(data.tempDir(), 240, 8, true), 'squad2', { epochs: 4 }));
+  assert.equal(r.best.main, 'best_f1');
+  assert.ok(r.best.metrics.best_f1! >= 95, JSON.stringify(r.best));
+  assert.ok(r.best.metrics.HasAns_total! > 0 && r.best.metrics.NoAns_total! > 0);
+  assert.equal(r.best.metrics.HasAns_total! + r.best.metrics.NoAns_total!, 60);
+});
+
 test('multiple choice (the ending of A words) reaches accuracy near 1', async () => {
   const o = options(data.swagFiles(data.tempDir(), 200, 6), 'multiple-choice', { epochs: 3 });
   const r = await finetune(o);

@@ -24,7 +24,7 @@ export interface FinetuneStageOptions {
   log: (line: string) => void;
 }
 
-export const FINETUNE_STAGE_DEFAULTS = { trainSentences: 3000, devSentences: 800, epochs: 1, batchSize: 32, lr: 3e-4, maxSeqLength: 64 } as const;
+export const FINETUNE_STAGE_DEFAULTS = { trainSentences: 2000, devSentences: 600, epochs: 1, batchSize: 32, lr: 3e-4, maxSeqLength: 64 } as const;
 
 export interface FinetuneComparison {
   metric: string;

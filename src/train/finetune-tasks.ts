@@ -237,9 +237,8 @@ export interface FeatureOutput {
   end?: Float32Array;
 }
 
-/** Splits a batch's outputs into one FeatureOutput per feature (copies: ORT reuses nothing, but batches are freed). */
+/** Splits a batch's outputs into one FeatureOutput per feature, each cut to the feature's own length (copies). */
 export function splitOutputs(features: readonly Feature[], family: TaskFamily, out: Record<string, HostTensor>, numLabels: number): FeatureOutput[] {
-  const S = out.start_logits?.shape[1] ?? out.logits?.shape[0];
   return features.map((f, b) => {
     const n = f.rows[0]!.input_ids.length;
     switch (family) {
@@ -253,7 +252,7 @@ export function splitOutputs(features: readonly Feature[], family: TaskFamily, o
         return { logits: Float32Array.from((out.logits!.data as Float32Array).subarray(b * seq * numLabels, (b * seq + n) * numLabels)) };
       }
       case 'question-answering': {
-        const s = S as number;
+        const s = out.start_logits!.shape[1] as number;
         const row = (t: HostTensor) => Float32Array.from((t.data as Float32Array).subarray(b * s, b * s + n));
         return { start: row(out.start_logits!), end: row(out.end_logits!) };
       }

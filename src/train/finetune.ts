@@ -63,7 +63,7 @@ export interface FinetuneOptions extends FeatureFlags {
   /** Score on the first N dev examples only. */
   maxDevExamples?: number;
   threads?: number;
-  onStart?: (info: { steps: number; train_examples: number; dev_examples: number; main: string }) => void;
+  onStart?: (info: { steps: number; train_examples: number; dev_examples: number }) => void;
   onStep?: (record: FinetuneStepRecord) => void;
   onEval?: (record: FinetuneEvalRecord) => void;
   onMessage?: (message: string) => void;
@@ -257,7 +257,7 @@ export async function finetune(o: FinetuneOptions): Promise<FinetuneResult> {
     return patience > 0 && sinceBest >= patience;
   };
 
-  o.onStart?.({ steps: totalSteps, train_examples: trainFeatures.length, dev_examples: dev.features.length, main: '' });
+  o.onStart?.({ steps: totalSteps, train_examples: trainFeatures.length, dev_examples: dev.features.length });
   try {
     outer: for (let epoch = 0; epoch < o.epochs; epoch++) {
       const order = epochOrder(trainFeatures.length, o.seed, epoch);

@@ -89,21 +89,29 @@ export function conllFiles(dir: string, n: number, seed: number): { train: strin
   return { train: join(dir, 'train.conll'), dev: join(dir, 'dev.conll') };
 }
 
-/** SQuAD v1.1 JSON: the answer is the word right after the marker w98 in a context of B words. */
-export function squadFiles(dir: string, n: number, seed: number): { train: string; dev: string } {
+/**
+ * SQuAD JSON: the answer is the word right after the marker w98 in a context of B words. With
+ * `v2`, about a third of the contexts have no marker and their question no answer (is_impossible).
+ */
+export function squadFiles(dir: string, n: number, seed: number, v2 = false): { train: string; dev: string } {
   const make = (count: number, s: number) => {
     const r = rng(s);
     const paragraphs = [];
     for (let i = 0; i < count; i++) {
       const ws = words(r, B, 6 + Math.floor(r() * 8));
+      const id = `q${s}-${i}`;
+      if (v2 && r() < 0.33) {
+        paragraphs.push({ context: ws.join(' '), qas: [{ id, question: 'w97 w96', answers: [], is_impossible: true }] });
+        continue;
+      }
       const at = Math.floor(r() * (ws.length - 1));
       ws[at] = 'w98';
       ws[at + 1] = pick(r, A);
       const context = ws.join(' ');
       const answer_start = ws.slice(0, at + 1).join(' ').length + 1;
-      paragraphs.push({ context, qas: [{ id: `q${s}-${i}`, question: 'w97 w96', answers: [{ text: ws[at + 1], answer_start }] }] });
+      paragraphs.push({ context, qas: [{ id, question: 'w97 w96', answers: [{ text: ws[at + 1], answer_start }], ...(v2 ? { is_impossible: false } : {}) }] });
     }
-    return JSON.stringify({ version: '1.1', data: [{ title: 'synthetic', paragraphs }] });
+    return JSON.stringify({ version: v2 ? 'v2.0' : '1.1', data: [{ title: 'synthetic', paragraphs }] });
   };
   writeFileSync(join(dir, 'train.json'), make(n, seed));
   writeFileSync(join(dir, 'dev.json'), make(Math.ceil(n / 4), seed + 1));
