@@ -1,21 +1,19 @@
 // The compute engine: one training step (forward + backward, no optimizer) of a BERT encoder stack at
-// batch 32 x seq 128, against a plain ORT MatMul ceiling measured in the same run.
+// batch 32 x seq 128, against a plain ORT MatMul ceiling measured in the same process right before
+// and after (the machine is shared and noisy, so only same-moment ratios mean anything).
+import { spawnSync } from 'node:child_process';
 import { cpus } from 'node:os';
-import { gradients } from '../src/graph/autodiff.ts';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Graph } from '../src/graph/graph.ts';
 import * as op from '../src/graph/ops.ts';
 import { makeConfig, type PresetName } from '../src/model/config.ts';
-import { bertInputs, bertModel, newContext } from '../src/model/bert.ts';
-import { initParams } from '../src/model/init.ts';
 import { CompiledGraph, type HostTensor } from '../src/runtime/session.ts';
-import { TrainStep } from '../src/train/step.ts';
 
 const B = 32;
 const S = 128;
 
-const rssMB = () => process.memoryUsage().rss / 2 ** 20;
-let peakRss = 0;
-const sample = setInterval(() => (peakRss = Math.max(peakRss, rssMB())), 20);
+const here = dirname(fileURLToPath(import.meta.url));
 
 async function timeIt(fn: () => Promise<unknown>, minRuns: number, minSeconds: number): Promise<number> {
   await fn(); // warm-up: ORT allocates and plans on the first run
@@ -51,53 +49,37 @@ export function encoderForwardFlops(L: number, H: number, I: number, batch: numb
   return L * (2 * n * (4 * H * H + 2 * H * I) + 4 * batch * seq * seq * H);
 }
 
-function batchFeeds(vocab: number): Record<string, HostTensor> {
-  const ids = new BigInt64Array(B * S);
-  for (let i = 0; i < ids.length; i++) ids[i] = BigInt((i * 7919) % vocab);
-  const types = new BigInt64Array(B * S).map((_, i) => (i % S < S / 2 ? 0n : 1n));
-  const mask = new BigInt64Array(B * S).fill(1n);
-  return {
-    input_ids: { dtype: 'int64', shape: [B, S], data: ids },
-    token_type_ids: { dtype: 'int64', shape: [B, S], data: types },
-    attention_mask: { dtype: 'int64', shape: [B, S], data: mask },
+/** Runs bench/train-step-child.ts for one preset in its own process (so its peak RSS is its own). */
+function trainingStep(preset: PresetName): Record<string, unknown> {
+  const child = spawnSync(process.execPath, ['--import', 'tsx', join(here, 'train-step-child.ts'), preset, String(B), String(S)], { encoding: 'utf8' });
+  if (child.status !== 0) throw new Error(`train-step-child ${preset} failed: ${child.stderr}`);
+  const r = JSON.parse(child.stdout.trim().split('\n').at(-1)!) as {
+    step_seconds: number; session_create_seconds: number; param_in_grad_out_seconds: number; peak_rss_mb: number; vm_hwm_mb: number; shape: string; params: number;
+    matmul_ceiling_gflops: [number, number];
   };
-}
-
-async function trainingStep(preset: PresetName, ceiling: number) {
+  // the ceiling measured in the child right before and after its steps
+  const local = (r.matmul_ceiling_gflops[0] + r.matmul_ceiling_gflops[1]) / 2;
   const config = makeConfig(preset);
-  const ctx = newContext(config, { training: true });
-  const out = bertModel(ctx, bertInputs(ctx));
-  const loss = op.reduceMean(op.mul(out.last_hidden_state, out.last_hidden_state), [0, 1], false);
-  const t0 = performance.now();
-  const step = await TrainStep.compile({ ctx, loss, outputs: {} }, { seed: 1 });
-  const sessionSeconds = (performance.now() - t0) / 1000;
-  const params = initParams(new Map([...ctx.params].map(([k, v]) => [k, v.shape as number[]])), config, 1);
-  const feeds = batchFeeds(config.vocab_size);
-  let stepNo = 0;
-  const seconds = await timeIt(() => step.run(feeds, params, stepNo++), 2, preset === 'base' ? 1 : 5);
   const flops = 3 * encoderForwardFlops(config.num_hidden_layers, config.hidden_size, config.intermediate_size, B, S);
-  const gflops = flops / seconds / 1e9;
-  await step.dispose();
+  const gflops = flops / r.step_seconds / 1e9;
   return {
-    shape: `L${config.num_hidden_layers}/H${config.hidden_size}/A${config.num_attention_heads}/I${config.intermediate_size}`,
+    shape: r.shape,
+    params: r.params,
     batch: B,
     seq: S,
-    step_seconds: +seconds.toFixed(3),
-    tokens_per_second: Math.round((B * S) / seconds),
+    step_seconds: +r.step_seconds.toFixed(3),
+    tokens_per_second: Math.round((B * S) / r.step_seconds),
     achieved_gflops: +gflops.toFixed(1),
-    ratio_to_matmul_ceiling: +(gflops / ceiling).toFixed(3),
-    session_create_seconds: +sessionSeconds.toFixed(2),
-    peak_rss_mb: Math.round(peakRss),
+    matmul_ceiling_gflops: r.matmul_ceiling_gflops.map((x) => +x.toFixed(1)),
+    ratio_to_matmul_ceiling: +(gflops / local).toFixed(3),
+    session_create_seconds: +r.session_create_seconds.toFixed(2),
+    param_in_grad_out_seconds: +r.param_in_grad_out_seconds.toFixed(3),
+    peak_rss_mb: r.vm_hwm_mb,
   };
 }
 
 export async function run(): Promise<Record<string, unknown>> {
-  const ceiling = await matmulCeiling();
-  const result: Record<string, unknown> = { threads: cpus().length, matmul_ceiling_gflops: +ceiling.toFixed(1) };
-  for (const preset of ['mini', 'base'] as const) {
-    peakRss = rssMB();
-    result[`train_step_${preset}`] = await trainingStep(preset, ceiling);
-  }
-  clearInterval(sample);
+  const result: Record<string, unknown> = { threads: cpus().length };
+  for (const preset of ['mini', 'base'] as const) result[`train_step_${preset}`] = trainingStep(preset);
   return result;
 }

@@ -1,5 +1,6 @@
 // Peak RSS of a base-shaped training step under ORT memory settings.
 // Usage: node --import tsx scripts/memory-step.ts <preset> <batch> <memPattern:0|1> <arena:0|1>
+import { readFileSync } from 'node:fs';
 import * as op from '../src/graph/ops.ts';
 import { bertInputs, bertModel, newContext } from '../src/model/bert.ts';
 import { makeConfig, type PresetName } from '../src/model/config.ts';
@@ -29,4 +30,6 @@ for (let i = 0; i < 2; i++) {
   times.push((performance.now() - t) / 1000);
 }
 clearInterval(timer);
-console.log(JSON.stringify({ preset, batch: B, memoryPattern: pattern, arena, step_seconds: times.map((t) => +t.toFixed(2)), peak_rss_mb: Math.round(peak / 2 ** 20) }));
+// the kernel's high-water mark: ORT runs block the sampling timer, so sampling alone misses peaks inside a run
+const hwm = Math.round(Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? NaN) / 1024);
+console.log(JSON.stringify({ preset, batch: B, memoryPattern: pattern, arena, step_seconds: times.map((t) => +t.toFixed(2)), sampled_peak_rss_mb: Math.round(peak / 2 ** 20), vm_hwm_mb: hwm }));

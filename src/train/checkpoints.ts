@@ -43,7 +43,9 @@ export function saveTrainingCheckpoint(
   saveCheckpoint(tmp, config, params, tokenizerDir === undefined ? {} : { tokenizerDir });
   optimizer.save(join(tmp, OPTIMIZER_FILE));
   writeFileAtomic(join(tmp, STATE_FILE), `${JSON.stringify(state)}\n`);
-  rmSync(final, { recursive: true, force: true });
+  // A resumed run may save a step again: move the old folder aside first, since a recursive delete
+  // cut short by a kill would leave a half-deleted checkpoint under a real name.
+  if (existsSync(final)) discard(out, final);
   renameSync(tmp, final);
   fsyncDir(out);
   return final;
@@ -73,6 +75,14 @@ export const optimizerStatePath = (dir: string): string => join(dir, OPTIMIZER_F
 /** Deletes all but the newest `keep` checkpoints (and temp folders a crash left behind). */
 export function pruneCheckpoints(out: string, keep: number): void {
   const all = listCheckpoints(out);
-  for (const c of all.slice(0, Math.max(0, all.length - keep))) rmSync(c.dir, { recursive: true, force: true });
-  for (const f of readdirSync(out)) if (f.startsWith(`.${PREFIX}`) && f.endsWith('.tmp')) rmSync(join(out, f), { recursive: true, force: true });
+  for (const c of all.slice(0, Math.max(0, all.length - keep))) discard(out, c.dir);
+  for (const f of readdirSync(out)) if (f.startsWith('.') && f.endsWith('.tmp')) rmSync(join(out, f), { recursive: true, force: true });
+}
+
+/** Renames a checkpoint out of sight (atomic), then deletes it: a kill midway never leaves half of one. */
+function discard(out: string, dir: string): void {
+  const trash = join(out, `.discard-${Date.now()}-${process.pid}.tmp`);
+  renameSync(dir, trash);
+  fsyncDir(out);
+  rmSync(trash, { recursive: true, force: true });
 }
