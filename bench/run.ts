@@ -1,6 +1,6 @@
-// `npm run bench`: runs every bench/*.bench.ts (or those named on the command line), prints each
-// result and writes them all as JSON to bench-results/<date>.json and bench-results/latest.json.
-import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+// `npm run bench`: runs every bench/*.bench.ts (or those whose names start with the arguments), prints
+// each result and writes them as JSON to bench-results/<date>.json and into bench-results/latest.json.
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -35,4 +35,12 @@ const outDir = join(here, '..', 'bench-results');
 mkdirSync(outDir, { recursive: true });
 const stamp = (results.date as string).replace(/[:.]/g, '-');
 writeFileSync(join(outDir, `${stamp}.json`), `${JSON.stringify(results, null, 2)}\n`);
-writeFileSync(join(outDir, 'latest.json'), `${JSON.stringify(results, null, 2)}\n`);
+// latest.json keeps the newest result of every benchmark, each with the date it was measured, so a
+// run of one benchmark does not erase the others.
+const latestPath = join(outDir, 'latest.json');
+const latest = (existsSync(latestPath) ? JSON.parse(readFileSync(latestPath, 'utf8')) : {}) as Record<string, unknown>;
+for (const file of files) {
+  const name = file.replace(/\.bench\.ts$/, '');
+  latest[name] = { date: results.date, node: results.node, cpus: results.cpus, cpu_model: results.cpu_model, ...(results[name] as object) };
+}
+writeFileSync(latestPath, `${JSON.stringify(latest, null, 2)}\n`);

@@ -40,7 +40,9 @@ export class TrainStep {
     const grads = gradients(graph.loss, params);
     const outputs: Record<string, Value> = { loss: graph.loss, ...graph.outputs };
     names.forEach((n, i) => (outputs[`grad:${n}`] = grads[i]!));
-    const compiled = await CompiledGraph.compile(outputs, opts);
+    // ORT's memory pattern plans one block for the whole step's peak: measured on a base step at batch
+    // 32 x 128 it raised peak RSS from 5.8 GB to 8.7 GB and was no faster, so training runs without it.
+    const compiled = await CompiledGraph.compile(outputs, { memoryPattern: false, ...opts });
     const sites = graph.ctx.dropouts.filter((s) => compiled.inputs.includes(s.mask));
     return new TrainStep(compiled, names, sites, new DropoutMasks(sites, opts.seed));
   }
