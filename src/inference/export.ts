@@ -9,19 +9,9 @@ import { writeFileAtomic } from '../io/atomic.ts';
 import { configToJson, type BertConfig } from '../model/config.ts';
 import { BertTokenizer } from '../tokenizer/bert-tokenizer.ts';
 import { inferenceModelBytes, type ExportTask } from './graph.ts';
-import { CLASS_OF_HEAD, resolveWeights } from './pipeline.ts';
+import { CLASS_OF_HEAD, resolveWeights, TASK_OF_HEAD } from './pipeline.ts';
 
 export const EXPORT_TASKS: readonly ExportTask[] = ['feature-extraction', 'fill-mask', 'text-classification', 'token-classification', 'question-answering'];
-
-const DEFAULT_TASK: Record<BertHead, ExportTask> = {
-  none: 'feature-extraction',
-  pretraining: 'fill-mask',
-  masked_lm: 'fill-mask',
-  sequence_classification: 'text-classification',
-  token_classification: 'token-classification',
-  question_answering: 'question-answering',
-  multiple_choice: 'feature-extraction',
-};
 
 const ARCHITECTURE: Record<ExportTask, string> = {
   'feature-extraction': 'BertModel',
@@ -54,7 +44,7 @@ export interface ExportSummary {
 export function exportModel(modelDir: string, out: string, opts: ExportOptions = {}): ExportSummary {
   const log = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const { config, head, numLabels, weights } = resolveWeights(modelDir, log);
-  const task = opts.task ?? DEFAULT_TASK[head];
+  const task = opts.task ?? TASK_OF_HEAD[head];
   if (!EXPORT_TASKS.includes(task)) throw new BertError(`unknown task ${JSON.stringify(task)}; tasks: ${EXPORT_TASKS.join(', ')}`);
   const tokenizer = BertTokenizer.fromDirectory(modelDir);
   const purpose = { kind: 'export', task, numLabels } as const;

@@ -36,7 +36,8 @@ const HEAD_OF_ARCHITECTURE: Record<string, BertHead> = {
   BertForQuestionAnswering: 'question_answering',
 };
 
-const TASK_OF_HEAD: Record<BertHead, InferenceTask> = {
+/** The pipeline (and default export task) that each head serves. */
+export const TASK_OF_HEAD: Record<BertHead, InferenceTask> = {
   none: 'feature-extraction',
   pretraining: 'fill-mask',
   masked_lm: 'fill-mask',
