@@ -21,7 +21,7 @@ export interface LowerOptions extends OnnxModelOptions {
 }
 
 /** Writes the ONNX model computing `outputs` to `path` (for Netron, onnx.checker, ...). */
-export function writeOnnx(path: string, outputs: Record<string, Value>, opts: OnnxModelOptions & { name?: string } = {}): void {
+export function writeOnnx(path: string, outputs: Record<string, Value>, opts: LowerOptions = {}): void {
   writeFileAtomic(path, lowerGraph(outputs, opts).bytes);
 }
 
