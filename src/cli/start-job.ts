@@ -8,7 +8,8 @@ import { openPretrainingData } from '../data/dataset.ts';
 import { makePretrainingData } from '../data/make.ts';
 import { makeConfig } from '../model/config.ts';
 import { trainWordPieceVocab } from '../tokenizer/train.ts';
-import { pretrain, type PretrainResult, type StepRecord } from '../train/pretrain.ts';
+import { JsonlLog } from '../train/progress.ts';
+import { pretrain, writePretrainCurve, type PretrainResult, type StepRecord } from '../train/pretrain.ts';
 import { FINETUNE_STAGE_DEFAULTS, finetuneComparison, type FinetuneComparison } from './start-finetune.ts';
 
 export interface StartOptions {
@@ -45,29 +46,38 @@ export const START_DEFAULTS: Omit<StartOptions, 'log'> = {
 
 export interface StartSummary {
   pretrain: PretrainResult;
-  /** Accuracy of always predicting the training data's most frequent masked token, on held-out data. */
+  /** Held-out accuracy of always predicting the training data's most frequent masked token. */
   baseline_mlm_accuracy: number;
+  /** Held-out accuracy of always predicting the training data's more frequent next-sentence label. */
+  baseline_nsp_accuracy: number;
   /** Brown POS dev scores, pre-trained vs random initialisation. */
   finetune?: FinetuneComparison;
   seconds: Record<string, number>;
 }
 
-/** Accuracy on `heldOut` of always answering the most frequent masked token of `train`. */
-function mostFrequentTokenBaseline(train: string, heldOut: string): number {
+/**
+ * Context-free baselines on `heldOut`: always answering the most frequent masked token of `train` (MLM),
+ * and always answering the more frequent next-sentence label of `train` (NSP).
+ */
+function baselines(train: string, heldOut: string): { mlm: number; nsp: number } {
   const counts = (path: string) => {
     const ds = openPretrainingData(path);
-    const c = new Map<bigint, number>();
+    const tokens = new Map<bigint, number>();
+    const labels = [0, 0];
     for (let start = 0; start < ds.size; start += 256) {
       const b = ds.batch(Array.from({ length: Math.min(256, ds.size - start) }, (_, i) => start + i));
-      for (const id of b.masked_lm_ids) if (id >= 0n) c.set(id, (c.get(id) ?? 0) + 1);
+      for (const id of b.masked_lm_ids) if (id >= 0n) tokens.set(id, (tokens.get(id) ?? 0) + 1);
+      for (const l of b.next_sentence_label) labels[Number(l)]! += 1;
     }
     ds.close();
-    return c;
+    return { tokens, labels };
   };
-  const top = [...counts(train)].sort((a, b) => b[1] - a[1])[0]![0];
-  const held = counts(heldOut);
-  const total = [...held.values()].reduce((a, b) => a + b, 0);
-  return (held.get(top) ?? 0) / Math.max(1, total);
+  const t = counts(train);
+  const h = counts(heldOut);
+  const top = [...t.tokens].sort((a, b) => b[1] - a[1])[0]![0];
+  const masked = [...h.tokens.values()].reduce((a, b) => a + b, 0);
+  const majority = t.labels[1]! > t.labels[0]! ? 1 : 0;
+  return { mlm: (h.tokens.get(top) ?? 0) / Math.max(1, masked), nsp: h.labels[majority]! / Math.max(1, h.labels[0]! + h.labels[1]!) };
 }
 
 export async function runStartJob(o: StartOptions): Promise<StartSummary> {
@@ -117,6 +127,8 @@ export async function runStartJob(o: StartOptions): Promise<StartSummary> {
 
   const config = makeConfig('mini', { vocab_size: tokenizer.vocabSize, max_position_embeddings: 512 });
   const modelDir = join(o.out, 'model');
+  mkdirSync(modelDir, { recursive: true });
+  const log = JsonlLog.open(join(modelDir, 'log.jsonl'), { keepThroughStep: 0 });
   const result = await timed('pretrain', () =>
     pretrain({
       data: trainData,
@@ -136,13 +148,19 @@ export async function runStartJob(o: StartOptions): Promise<StartSummary> {
       keepLast: 1,
       resume: false,
       evalData: heldOutData,
-      onStep: o.onStep,
+      onStep: (r) => {
+        log.write({ ...r });
+        o.onStep?.(r);
+      },
       onMessage: o.log,
     }),
   );
-  const baseline = mostFrequentTokenBaseline(trainData, heldOutData);
+  log.close();
+  const curve = writePretrainCurve(modelDir, result.history);
+  o.log(`loss curve: ${curve}; step log: ${log.path}`);
+  const baseline = baselines(trainData, heldOutData);
   const compared = o.finetune === false
     ? undefined
     : await timed('finetune', () => finetuneComparison({ ...FINETUNE_STAGE_DEFAULTS, out: o.out, modelDir, holdOutEvery: o.holdOutEvery, seed: o.seed, log: o.log }));
-  return { pretrain: result, baseline_mlm_accuracy: baseline, finetune: compared, seconds };
+  return { pretrain: result, baseline_mlm_accuracy: baseline.mlm, baseline_nsp_accuracy: baseline.nsp, finetune: compared, seconds };
 }

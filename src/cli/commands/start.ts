@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { runStartJob, START_DEFAULTS } from '../start-job.ts';
+import { ProgressReporter } from '../../train/progress.ts';
 import { positiveInt } from './tokenize.ts';
 
 export function register(program: Command): void {
@@ -16,6 +17,7 @@ export function register(program: Command): void {
     .action(async (flags: { out: string; steps: string; batchSize: string; maxSeqLength: string; vocabSize: string; lr: string; finetune: boolean }) => {
       const t0 = performance.now();
       const log = (line: string) => process.stdout.write(`${line}\n`);
+      let progress: ProgressReporter | undefined;
       const summary = await runStartJob({
         ...START_DEFAULTS,
         out: flags.out,
@@ -27,15 +29,15 @@ export function register(program: Command): void {
         finetune: flags.finetune,
         log,
         onStep: (r) => {
-          if (r.step % 10 === 0 || r.step === r.steps) {
-            log(`step ${r.step}/${r.steps} loss ${r.loss.toFixed(3)} mlm_acc ${r.mlm_accuracy.toFixed(3)} nsp_acc ${r.nsp_accuracy.toFixed(3)} lr ${r.lr.toExponential(2)} ${Math.round(r.tokens_per_second)} tok/s`);
-          }
+          progress ??= new ProgressReporter({ total: r.steps, start: r.step - 1, label: 'pretrain' });
+          progress.update(r.step, { ...r });
+          if (r.step === r.steps) progress.stop({ ...r });
         },
       });
       const e = summary.pretrain.eval!;
       log('');
       log(`held-out MLM accuracy ${(100 * e.mlm_accuracy).toFixed(1)}% (most-frequent-token baseline ${(100 * summary.baseline_mlm_accuracy).toFixed(1)}%), perplexity ${e.mlm_perplexity.toFixed(1)}`);
-      log(`held-out NSP accuracy ${(100 * e.nsp_accuracy).toFixed(1)}% (chance 50%)`);
+      log(`held-out NSP accuracy ${(100 * e.nsp_accuracy).toFixed(1)}% (majority label ${(100 * summary.baseline_nsp_accuracy).toFixed(1)}%)`);
       const f = summary.finetune;
       if (f) {
         const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
