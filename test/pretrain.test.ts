@@ -66,13 +66,15 @@ describe('pre-training loop', () => {
   test('a kill at any moment (also mid-save) leaves every remaining checkpoint loadable, and --resume continues', async () => {
     const out = join(work, 'killed');
     const args = ['--import', 'tsx', 'test/helpers/bert-cli.ts', 'pretrain', '--data', data, '--config', join(work, 'config.json'),
-      '--tokenizer', tokenizerDir, '--out', out, '--batch-size', '16', '--steps', '400', '--save-every', '1', '--keep-last', '2', '--threads', '1'];
+      '--tokenizer', tokenizerDir, '--out', out, '--batch-size', '16', '--steps', '100000', '--save-every', '1', '--keep-last', '2', '--threads', '1'];
     writeFileSync(join(work, 'config.json'), JSON.stringify({ ...config, model_type: 'bert' }));
     for (const delayMs of [3500, 4100, 4700]) {
       const child = spawn(process.execPath, [...args, ...(existsSync(out) ? ['--resume'] : [])], { stdio: 'ignore' });
+      const exited = new Promise((r) => child.once('exit', r));
       await new Promise((r) => setTimeout(r, delayMs));
+      assert.equal(child.exitCode, null, 'the run is still going when it is killed');
       child.kill('SIGKILL');
-      await new Promise((r) => child.once('exit', r));
+      await exited;
       const cks = listCheckpoints(out);
       assert.ok(cks.length > 0, `a checkpoint exists after ${delayMs} ms`);
       for (const c of cks) {
@@ -83,7 +85,7 @@ describe('pre-training loop', () => {
       }
     }
     const before = listCheckpoints(out).at(-1)!.step;
-    const resumed = await pretrain(options(out, { config: { ...config }, steps: 400, saveEvery: 1, resume: true, stopAfter: before + 2, batchSize: 16, lr: 1e-4, warmupSteps: 40, seed: 42 }));
+    const resumed = await pretrain(options(out, { config: { ...config }, steps: 100000, saveEvery: 1, resume: true, stopAfter: before + 2, batchSize: 16, lr: 1e-4, warmupSteps: 10000, seed: 42 }));
     assert.equal(resumed.steps, before + 2);
     assert.ok(readdirSync(out).every((f) => !f.endsWith('.tmp') || f.startsWith('.')), 'temp folders are hidden');
   });
