@@ -45,6 +45,38 @@ export function featureOptions(program: Command): Command {
     .option('--threads <n>', 'ONNX Runtime threads (default: all cores)');
 }
 
+/** What eval and predict both take: a fine-tuned model, a task and a data file, plus the feature flags. */
+export interface ScoringFlags extends FeatureFlagText {
+  model: string;
+  task: string;
+  data: string;
+  batchSize: string;
+  nullThreshold: string;
+}
+
+export function scoringOptions(command: Command, dataHelp: string): Command {
+  return featureOptions(
+    command
+      .requiredOption('--model <dir>', 'a fine-tuned model folder')
+      .requiredOption('--task <name>', TASK_NAMES.join(' '))
+      .requiredOption('--data <file>', dataHelp),
+  )
+    .option('--batch-size <n>', 'inputs per forward pass', '32')
+    .option('--null-threshold <x>', 'squad2: answer nothing when the no-answer score beats the best span by more than this', '0');
+}
+
+export function parseScoringFlags(flags: ScoringFlags) {
+  return {
+    ...parseFeatureFlags(flags),
+    model: flags.model,
+    task: flags.task,
+    data: flags.data,
+    batchSize: positiveInt(flags.batchSize, '--batch-size'),
+    nullThreshold: finiteNumber(flags.nullThreshold, '--null-threshold'),
+    onMessage: (m: string) => process.stderr.write(`${m}\n`),
+  };
+}
+
 export function parseFeatureFlags(f: FeatureFlagText): FeatureFlags & { threads?: number } {
   return {
     maxSeqLength: positiveInt(f.maxSeqLength, '--max-seq-length'),
