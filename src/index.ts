@@ -42,3 +42,21 @@ export type { TaskName, TaskSpec, TaskExamples, Feature, TaskData, TaskScores } 
 export { buildChoiceFeatures } from './data/tasks/choice-features.ts';
 export type { ChoiceFeature, EncodedRow } from './data/tasks/choice-features.ts';
 export { applyUpdate } from './train/update.ts';
+// The engine: symbolic graphs, autodiff, ONNX, ONNX Runtime.
+export { Graph, Value } from './graph/graph.ts';
+export type { DType, Shape, HostData } from './graph/graph.ts';
+export * as ops from './graph/ops.ts';
+export { gradients } from './graph/autodiff.ts';
+export { lowerGraph, writeOnnx } from './graph/lower.ts';
+export { CompiledGraph, hostTensor } from './runtime/session.ts';
+export type { HostTensor, SessionOptions } from './runtime/session.ts';
+// The model and pre-training.
+export * as bert from './model/bert.ts';
+export { initParams } from './model/init.ts';
+export { ModelRunner } from './model/runner.ts';
+export type { ParamTensor } from './model/runner.ts';
+export { TrainStep } from './train/step.ts';
+export type { TrainGraph, StepResult } from './train/step.ts';
+export { preTrainingObjective } from './train/objectives.ts';
+export { pretrain, evaluatePretraining, writePretrainCurve } from './train/pretrain.ts';
+export type { PretrainOptions, PretrainResult, EvalResult } from './train/pretrain.ts';
