@@ -4,7 +4,7 @@ import { loadInferenceModel } from '../../inference/pipeline.ts';
 import type { InferenceModel } from '../../inference/types.ts';
 import { utf8Lines } from '../../tokenizer/lines.ts';
 import { quantizeFlag } from './fill-mask.ts';
-import { positiveInt } from './tokenize.ts';
+import { positiveInt } from '../flags.ts';
 
 interface EmbedFlags {
   model: string;

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { BertError } from '../../errors.ts';
 import { loadInferenceModel } from '../../inference/pipeline.ts';
-import { positiveInt } from './tokenize.ts';
+import { positiveInt } from '../flags.ts';
 
 interface FillMaskFlags {
   model: string;

@@ -1,10 +1,9 @@
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { BertError } from '../../errors.ts';
 import { finetune, type FeatureFlags } from '../../train/finetune.ts';
 import { TASK_NAMES } from '../../train/finetune-tasks.ts';
 import { formatField, JsonlLog, ProgressReporter } from '../../train/progress.ts';
-import { positiveInt } from './tokenize.ts';
+import { finiteNumber, nonNegativeInt, nonNegativeNumber, positiveInt } from '../flags.ts';
 
 export interface FeatureFlagText {
   maxSeqLength: string;
@@ -16,22 +15,8 @@ export interface FeatureFlagText {
   threads?: string;
 }
 
-export function nonNegativeNumber(value: string, flag: string): number {
-  const x = Number(value);
-  if (value.trim() === '' || !Number.isFinite(x) || x < 0) throw new BertError(`${flag} must be a non-negative number, got ${JSON.stringify(value)}`);
-  return x;
-}
 
-export function finiteNumber(value: string, flag: string): number {
-  const x = Number(value);
-  if (value.trim() === '' || !Number.isFinite(x)) throw new BertError(`${flag} must be a number, got ${JSON.stringify(value)}`);
-  return x;
-}
 
-export function nonNegativeInt(value: string, flag: string): number {
-  if (!/^\d+$/.test(value)) throw new BertError(`${flag} must be a non-negative integer, got ${JSON.stringify(value)}`);
-  return Number(value);
-}
 
 /** The flags that decide how inputs become features; eval and predict take the same ones. */
 export function featureOptions(program: Command): Command {

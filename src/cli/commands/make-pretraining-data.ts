@@ -4,7 +4,8 @@ import type { Command } from 'commander';
 import { makePretrainingData, type MakeProgress } from '../../data/make.ts';
 import { BertError } from '../../errors.ts';
 import { BertTokenizer } from '../../tokenizer/bert-tokenizer.ts';
-import { casingFlag, positiveInt } from './tokenize.ts';
+import { positiveInt, probability } from '../flags.ts';
+import { casingFlag } from './tokenize.ts';
 
 interface Flags {
   input: string[];
@@ -24,11 +25,6 @@ interface Flags {
   chunkMb: string;
 }
 
-function probability(value: string, flag: string): number {
-  const x = Number(value);
-  if (value.trim() === '' || !Number.isFinite(x) || x < 0 || x > 1) throw new BertError(`${flag} must be a number in [0, 1], got ${JSON.stringify(value)}`);
-  return x;
-}
 
 export function register(program: Command): void {
   program

@@ -6,7 +6,7 @@ import { makeConfig, PRESETS, readConfigJson, type BertConfig, type PresetName }
 import { BertTokenizer } from '../../tokenizer/bert-tokenizer.ts';
 import { JsonlLog, ProgressReporter } from '../../train/progress.ts';
 import { pretrain, writePretrainCurve } from '../../train/pretrain.ts';
-import { positiveInt } from './tokenize.ts';
+import { nonNegativeNumber, positiveInt } from '../flags.ts';
 
 interface Flags {
   data: string;
@@ -32,11 +32,6 @@ interface Flags {
   threads?: string;
 }
 
-function nonNegative(value: string, flag: string): number {
-  const x = Number(value);
-  if (value.trim() === '' || !Number.isFinite(x) || x < 0) throw new BertError(`${flag} must be a non-negative number, got ${JSON.stringify(value)}`);
-  return x;
-}
 
 /** A preset name, or a config.json (with vocab_size from the tokenizer when it differs). */
 function resolveConfig(flags: Flags, vocabSize: number | undefined): BertConfig {
@@ -45,7 +40,7 @@ function resolveConfig(flags: Flags, vocabSize: number | undefined): BertConfig 
   else if (existsSync(flags.config) && statSync(flags.config).isFile()) config = readConfigJson(flags.config);
   else throw new BertError(`--config must be one of ${Object.keys(PRESETS).join(', ')} or a config.json file, got ${JSON.stringify(flags.config)}`);
   if (flags.dropout !== undefined) {
-    const p = nonNegative(flags.dropout, '--dropout');
+    const p = nonNegativeNumber(flags.dropout, '--dropout');
     config = { ...config, hidden_dropout_prob: p, attention_probs_dropout_prob: p };
   }
   if (vocabSize !== undefined && config.vocab_size !== vocabSize) {
@@ -83,7 +78,7 @@ export function register(program: Command): void {
       const tokenizer = flags.tokenizer ? BertTokenizer.fromDirectory(flags.tokenizer) : undefined;
       const config = resolveConfig(flags, tokenizer?.vocabSize);
       const steps = positiveInt(flags.steps, '--steps');
-      const warmup = flags.warmupSteps === undefined ? Math.round(steps * 0.1) : Math.round(nonNegative(flags.warmupSteps, '--warmup-steps'));
+      const warmup = flags.warmupSteps === undefined ? Math.round(steps * 0.1) : Math.round(nonNegativeNumber(flags.warmupSteps, '--warmup-steps'));
       const logPath = flags.log ?? join(flags.out, 'log.jsonl');
       let progress: ProgressReporter | undefined;
       let log: JsonlLog | undefined;
@@ -94,15 +89,15 @@ export function register(program: Command): void {
         tokenizerDir: flags.tokenizer,
         out: flags.out,
         batchSize: positiveInt(flags.batchSize, '--batch-size'),
-        lr: nonNegative(flags.lr, '--lr'),
+        lr: nonNegativeNumber(flags.lr, '--lr'),
         warmupSteps: warmup,
         steps,
-        weightDecay: nonNegative(flags.weightDecay, '--weight-decay'),
-        maxGradNorm: nonNegative(flags.maxGradNorm, '--max-grad-norm'),
+        weightDecay: nonNegativeNumber(flags.weightDecay, '--weight-decay'),
+        maxGradNorm: nonNegativeNumber(flags.maxGradNorm, '--max-grad-norm'),
         gradAccum: positiveInt(flags.gradAccum, '--grad-accum'),
-        seed: Math.round(nonNegative(flags.seed, '--seed')),
+        seed: Math.round(nonNegativeNumber(flags.seed, '--seed')),
         shuffle: flags.shuffle,
-        saveEvery: Math.round(nonNegative(flags.saveEvery, '--save-every')),
+        saveEvery: Math.round(nonNegativeNumber(flags.saveEvery, '--save-every')),
         keepLast: positiveInt(flags.keepLast, '--keep-last'),
         resume: flags.resume === true,
         evalData: flags.evalData,

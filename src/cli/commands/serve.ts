@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { BertError } from '../../errors.ts';
 import { serveModel } from '../../server/serve.ts';
 import { quantizeFlag } from './fill-mask.ts';
-import { positiveInt } from './tokenize.ts';
+import { nonNegativeInt, positiveInt } from '../flags.ts';
 
 interface ServeFlags {
   model: string;
@@ -19,10 +19,6 @@ interface ServeFlags {
   log?: boolean;
 }
 
-function nonNegativeInt(value: string, flag: string): number {
-  if (!/^\d+$/.test(value) || !Number.isSafeInteger(Number(value))) throw new BertError(`${flag} must be a non-negative integer, got ${JSON.stringify(value)}`);
-  return Number(value);
-}
 
 export function register(program: Command): void {
   program

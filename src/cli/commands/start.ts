@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { runStartJob, START_DEFAULTS } from '../start-job.ts';
 import { ProgressReporter } from '../../train/progress.ts';
-import { positiveInt } from './tokenize.ts';
+import { positiveInt } from '../flags.ts';
 
 export function register(program: Command): void {
   program

@@ -3,6 +3,7 @@ import { BertError } from '../../errors.ts';
 import { BertTokenizer } from '../../tokenizer/bert-tokenizer.ts';
 import { utf8Lines } from '../../tokenizer/lines.ts';
 import type { EncodeOptions } from '../../tokenizer/types.ts';
+import { positiveInt } from '../flags.ts';
 
 interface TokenizeFlags {
   vocab?: string;
@@ -20,11 +21,6 @@ export function casingFlag(flags: { lowercase?: boolean; cased?: boolean }): boo
 }
 
 /** A flag that must be a positive integer. */
-export function positiveInt(value: string, flag: string): number {
-  const n = Number(value);
-  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n <= 0) throw new BertError(`${flag} must be a positive integer, got ${JSON.stringify(value)}`);
-  return n;
-}
 
 export function register(program: Command): void {
   program

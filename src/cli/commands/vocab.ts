@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { trainWordPieceVocab } from '../../tokenizer/train.ts';
-import { casingFlag, positiveInt } from './tokenize.ts';
+import { positiveInt } from '../flags.ts';
+import { casingFlag } from './tokenize.ts';
 
 interface VocabFlags {
   corpus: string[];
