@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import { loadCheckpoint } from '../src/checkpoint/folder.ts';
 import { brownDocuments, brownPretrainingText } from '../src/data/brown.ts';
+import { openPretrainingData } from '../src/data/dataset.ts';
 import { makePretrainingData } from '../src/data/make.ts';
 import { makeConfig, type BertConfig } from '../src/model/config.ts';
 import { trainWordPieceVocab } from '../src/tokenizer/train.ts';
@@ -16,6 +17,7 @@ import { pretrain, type PretrainOptions } from '../src/train/pretrain.ts';
 // A small corpus (40 Brown documents), a 400-token vocabulary and a tiny model: seconds per run.
 let work: string;
 let data: string;
+let small: string;
 let tokenizerDir: string;
 let config: BertConfig;
 
@@ -30,6 +32,14 @@ before(async () => {
   await makePretrainingData({
     inputs: [text], tokenizer, out: data, format: 'shards', max_seq_length: 32, max_predictions_per_seq: 5,
     masked_lm_prob: 0.15, short_seq_prob: 0.1, dupe_factor: 2, whole_word_mask: false, split_sentences: false, seed: 1, workers: 0,
+  });
+  // two documents: a few micro-batches per epoch, so short runs cross epoch boundaries
+  const smallText = join(work, 'small.txt');
+  writeFileSync(smallText, brownPretrainingText(brownDocuments().slice(0, 2)));
+  small = join(work, 'small-data');
+  await makePretrainingData({
+    inputs: [smallText], tokenizer, out: small, format: 'shards', max_seq_length: 32, max_predictions_per_seq: 5,
+    masked_lm_prob: 0.15, short_seq_prob: 0.1, dupe_factor: 1, whole_word_mask: false, split_sentences: false, seed: 1, workers: 0,
   });
   config = makeConfig({ vocab_size: tokenizer.vocabSize, hidden_size: 32, num_hidden_layers: 2, num_attention_heads: 2, intermediate_size: 64, max_position_embeddings: 64 });
 });
@@ -61,6 +71,21 @@ describe('pre-training loop', () => {
     const a = loadCheckpoint(join(work, 'straight')).tensors;
     const b = loadCheckpoint(out).tensors;
     for (const [name, t] of a) assert.deepEqual(b.get(name)!.data, t.data, `${name} after 8 steps`);
+  });
+
+  test('a resume across epoch boundaries gives the losses of the straight run', async () => {
+    const size = openPretrainingData(small).size;
+    const steps = Math.ceil((3 * size) / 16); // about three epochs of 16-example steps
+    assert.ok(size >= 32 && size < 200, `small data has ${size} examples`);
+    const straight = await pretrain(options(join(work, 'epochs-straight'), { data: small, steps }));
+    const out = join(work, 'epochs-resumed');
+    const perEpoch = Math.floor(size / 16);
+    await pretrain(options(out, { data: small, steps, stopAfter: perEpoch + 1 }));
+    // one full epoch (the partial last batch dropped) and one batch of the next, in the next epoch's order
+    const stopped = readTrainingState(listCheckpoints(out).at(-1)!.dir);
+    assert.deepEqual([stopped.step, stopped.epoch, stopped.position], [perEpoch + 1, 1, 16]);
+    const resumed = await pretrain(options(out, { data: small, steps, resume: true }));
+    assert.deepEqual(resumed.history.map((h) => h.loss), straight.history.map((h) => h.loss));
   });
 
   test('a kill at any moment (also mid-save) leaves every remaining checkpoint loadable, and --resume continues', async () => {

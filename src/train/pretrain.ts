@@ -4,13 +4,12 @@
 // resumed run continues exactly: same data order, same dropout masks, same optimizer state.
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadCheckpoint } from '../checkpoint/folder.ts';
+import { loadCheckpoint, saveCheckpoint } from '../checkpoint/folder.ts';
 import { bertParameterShapes, describeMatch, matchState } from '../checkpoint/keys.ts';
 import { epochOrder, openPretrainingData, type PretrainingDataset } from '../data/dataset.ts';
 import { prefetchBatches, type PrefetchedBatch } from '../data/prefetch.ts';
 import type { PretrainingBatch } from '../data/records.ts';
 import { BertError } from '../errors.ts';
-import { saveCheckpoint } from '../checkpoint/folder.ts';
 import type { BertConfig } from '../model/config.ts';
 import { initParams } from '../model/init.ts';
 import type { ParamTensor } from '../model/runner.ts';
@@ -225,21 +224,20 @@ function batchStream(dataset: PretrainingDataset, micro: number, seed: number, s
       for (;;) {
         it ??= prefetchBatches(dataset, epochOrder(dataset.size, seed, epoch, shuffle), micro, 4, { start: position, dropLast: true });
         const r = await it.next();
-        if (!r.done) {
-          position = r.value.next_position;
-          const done = position + micro > dataset.size;
-          const item = { ...r.value, epoch: done ? epoch + 1 : epoch, next_position: done ? 0 : position };
-          if (done) {
-            await it.return(undefined);
-            it = undefined;
-            epoch += 1;
-            position = 0;
-          }
-          return item;
+        // An epoch ends when no full micro-batch is left in it; the next starts at 0 in a new order.
+        const epochEnds = r.done || r.value.next_position + micro > dataset.size;
+        if (epochEnds) {
+          await it.return(undefined);
+          it = undefined;
         }
-        it = undefined;
-        epoch += 1;
-        position = 0;
+        if (r.done) {
+          epoch += 1;
+          position = 0;
+          continue;
+        }
+        epoch = epochEnds ? epoch + 1 : epoch;
+        position = epochEnds ? 0 : r.value.next_position;
+        return { ...r.value, epoch, next_position: position };
       }
     },
     async close(): Promise<void> {
