@@ -12,8 +12,8 @@ import type { PretrainingBatch } from '../data/records.ts';
 import { BertError } from '../errors.ts';
 import type { BertConfig } from '../model/config.ts';
 import { initParams } from '../model/init.ts';
-import type { ParamTensor } from '../model/runner.ts';
-import { CompiledGraph, type HostTensor } from '../runtime/session.ts';
+import { ModelRunner, type ParamTensor } from '../model/runner.ts';
+import type { HostTensor } from '../runtime/session.ts';
 import {
   listCheckpoints, optimizerStatePath, pruneCheckpoints, readTrainingState, saveTrainingCheckpoint, type TrainingState,
 } from './checkpoints.ts';
@@ -257,17 +257,12 @@ export async function evaluatePretraining(
   if (!existsSync(data)) throw new BertError('held-out data not found', data);
   const dataset = openPretrainingData(data);
   const objective = preTrainingObjective(config, { training: false });
-  const compiled = await CompiledGraph.compile({ ...objective.outputs }, { threads });
+  const runner = await ModelRunner.create(objective.ctx, objective.outputs, { threads });
   const sums = { mlm: 0, mlmCorrect: 0, mlmCount: 0, nsp: 0, nspCorrect: 0, n: 0 };
   try {
     for (let start = 0; start < dataset.size; start += batchSize) {
       const idx = Array.from({ length: Math.min(batchSize, dataset.size - start) }, (_, i) => start + i);
-      const feeds: Record<string, HostTensor> = batchFeeds(dataset.batch(idx));
-      for (const v of compiled.inputs) {
-        const p = params.get(v.name);
-        if (p) feeds[v.name] = { dtype: 'float32', shape: p.shape, data: p.data };
-      }
-      const r = await compiled.run(feeds);
+      const r = await runner.run(batchFeeds(dataset.batch(idx)), params);
       const count = Number(r.mlm_count!.data[0]);
       sums.mlm += Number(r.mlm_loss!.data[0]) * count; // the loss is a mean over this batch's masked tokens
       sums.mlmCorrect += Number(r.mlm_correct!.data[0]);
@@ -277,7 +272,7 @@ export async function evaluatePretraining(
       sums.n += idx.length;
     }
   } finally {
-    await compiled.dispose();
+    await runner.dispose();
     dataset.close();
   }
   const mlmLoss = sums.mlm / Math.max(1, sums.mlmCount);
