@@ -54,7 +54,7 @@ function trainingStep(preset: PresetName): Record<string, unknown> {
   const child = spawnSync(process.execPath, ['--import', 'tsx', join(here, 'train-step-child.ts'), preset, String(B), String(S)], { encoding: 'utf8' });
   if (child.status !== 0) throw new Error(`train-step-child ${preset} failed: ${child.stderr}`);
   const r = JSON.parse(child.stdout.trim().split('\n').at(-1)!) as {
-    step_seconds: number; session_create_seconds: number; param_in_grad_out_seconds: number; peak_rss_mb: number; vm_hwm_mb: number; shape: string; params: number;
+    step_seconds: number; session_create_seconds: number; param_in_grad_out_seconds: number; vm_hwm_mb: number; shape: string; params: number;
     matmul_ceiling_gflops: [number, number];
   };
   // The ceiling measured in the child right before and after its steps. Noise on a shared machine only

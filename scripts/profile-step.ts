@@ -1,35 +1,21 @@
 // Where a training step's time goes: runs a few encoder-stack steps with ORT profiling on and prints
 // the time per op type. Usage: node --import tsx scripts/profile-step.ts [mini|base] [batch]
-import { readFileSync, rmSync } from 'node:fs';
-import * as op from '../src/graph/ops.ts';
-import { bertInputs, bertModel, newContext } from '../src/model/bert.ts';
-import { makeConfig, type PresetName } from '../src/model/config.ts';
-import { initParams } from '../src/model/init.ts';
-import { TrainStep } from '../src/train/step.ts';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import type { PresetName } from '../src/model/config.ts';
+import { encoderStep, syntheticBatch } from '../bench/encoder-step.ts';
 
 const preset = (process.argv[2] ?? 'mini') as PresetName;
 const B = Number(process.argv[3] ?? 32);
 const S = 128;
-const config = makeConfig(preset);
-const ctx = newContext(config, { training: true });
-const out = bertModel(ctx, bertInputs(ctx));
-const loss = op.reduceMean(op.mul(out.last_hidden_state, out.last_hidden_state), [0, 1], false);
 const prefix = `/tmp/bert-profile-${process.pid}`;
-const step = await TrainStep.compile({ ctx, loss, outputs: {} }, { seed: 1, profilePrefix: prefix });
-const params = initParams(new Map([...ctx.params].map(([k, v]) => [k, v.shape as number[]])), config, 1);
-const ids = BigInt64Array.from({ length: B * S }, (_, i) => BigInt((i * 7919) % config.vocab_size));
-const feeds = {
-  input_ids: { dtype: 'int64' as const, shape: [B, S], data: ids },
-  token_type_ids: { dtype: 'int64' as const, shape: [B, S], data: new BigInt64Array(B * S) },
-  attention_mask: { dtype: 'int64' as const, shape: [B, S], data: new BigInt64Array(B * S).fill(1n) },
-};
+const { config, step, params } = await encoderStep(preset, { profilePrefix: prefix });
+const feeds = syntheticBatch(config.vocab_size, B, S);
 for (let i = 0; i < 3; i++) {
   const t = performance.now();
   await step.run(feeds, params, i);
   console.log(`step ${i}: ${((performance.now() - t) / 1000).toFixed(3)} s`);
 }
-(step as unknown as { compiled: { endProfiling(): void } }).compiled.endProfiling();
-const { readdirSync } = await import('node:fs');
+step.endProfiling();
 const file = readdirSync('/tmp').find((f) => f.startsWith(`bert-profile-${process.pid}`))!;
 const events = JSON.parse(readFileSync(`/tmp/${file}`, 'utf8')) as Array<{ cat: string; name: string; dur: number; args?: { op_name?: string } }>;
 rmSync(`/tmp/${file}`);

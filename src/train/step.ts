@@ -74,6 +74,11 @@ export class TrainStep {
     return { loss: Number(out.loss!.data[0]), outputs, grads: this.grads };
   }
 
+  /** Ends ORT profiling (when compiled with `profilePrefix`), writing the profile file. */
+  endProfiling(): void {
+    this.compiled.endProfiling();
+  }
+
   async dispose(): Promise<void> {
     await this.compiled.dispose();
   }
