@@ -186,6 +186,17 @@ describe('head routes with the real tiny model (random heads)', () => {
         assert.equal(preds[0]!.label, direct[i]![0]!.label);
         assert.ok(Math.abs(preds[0]!.score - direct[i]![0]!.score) < 1e-6);
       });
+      // raw_scores: the logits, whose softmax gives back the probabilities above
+      const raw = await post(`${url}/predict`, { inputs: ['w17 w18'], raw_scores: true });
+      assert.equal(raw.status, 200);
+      const logits = raw.json as Array<{ label: string; score: number }>;
+      assert.ok(Math.abs(logits.reduce((a, p) => a + p.score, 0) - 1) > 1e-3, 'raw scores are not probabilities');
+      const z = logits.reduce((a, p) => a + Math.exp(p.score), 0);
+      for (const p of logits) {
+        const prob = direct[0]!.find((d) => d.label === p.label)!.score;
+        assert.ok(Math.abs(Math.exp(p.score) / z - prob) < 1e-5, `${p.label}: softmax(raw) ${Math.exp(p.score) / z} vs ${prob}`);
+      }
+      assert.deepEqual(logits.map((p) => p.score), [...logits.map((p) => p.score)].sort((a, b) => b - a));
     } finally {
       await server.close();
       await model.dispose();

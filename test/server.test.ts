@@ -238,7 +238,7 @@ describe('bad input: status and message', async () => {
     ['257 texts', '/embed', { inputs: Array.from({ length: 257 }, () => 'a') }, 413, /batch size 257 > maximum allowed batch size 256/, 'validation'],
     ['too long, truncate false', '/embed', { inputs: 'w '.repeat(20) }, 413, /`inputs` must have less than 16 tokens. Given: 22/, 'validation'],
     ['predict: batch element of 3', '/predict', { inputs: [['a', 'b', 'c']] }, 422, /`inputs\[0\]` must be \[string\] or \[string, string\]/, 'validation'],
-    ['predict: raw_scores', '/predict', { inputs: 'a', raw_scores: true }, 422, /raw_scores/, 'validation'],
+    ['predict: raw_scores not a boolean', '/predict', { inputs: 'a', raw_scores: 1 }, 422, /`raw_scores` must be a boolean, got number/, 'validation'],
     ['tokenize: add_special_tokens', '/tokenize', { inputs: 'a', add_special_tokens: 1 }, 422, /`add_special_tokens` must be a boolean/, 'validation'],
   ];
   for (const [name, route, body, status, message, type] of cases) {

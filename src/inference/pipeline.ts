@@ -318,7 +318,7 @@ export class BertInference implements InferenceModel {
     return this.config.id2label?.[i] ?? `LABEL_${i}`;
   }
 
-  async classify(texts: Array<string | [string, string]>, k?: number): Promise<LabelScore[][]> {
+  async classify(texts: Array<string | [string, string]>, k?: number, opts: { rawScores?: boolean } = {}): Promise<LabelScore[][]> {
     this.requireHead(['sequence_classification'], 'text classification');
     const C = this.numLabels;
     const encodings = this.tokenizer.encodeBatch(texts, { max_length: this.maxLength });
@@ -327,7 +327,7 @@ export class BertInference implements InferenceModel {
     return this.runBuckets(encodings, { kind: 'sequence-classification', numLabels: C }, (out, b) => {
       const logits = Array.from(column(out.logits!.data as Float32Array, b, C));
       if (regression) return [{ label: 'score', score: logits[0]! }];
-      const scores = multiLabel ? logits.map((x) => 1 / (1 + Math.exp(-x))) : softmax(logits);
+      const scores = opts.rawScores ? logits : multiLabel ? logits.map((x) => 1 / (1 + Math.exp(-x))) : softmax(logits);
       return topK(scores, k ?? C).map((i) => ({ label: this.label(i), score: scores[i]! }));
     });
   }

@@ -61,8 +61,11 @@ export interface InferenceModel {
   tokenStates(texts: string[], opts: Omit<EmbedOptions, 'pooling' | 'normalize'>): Promise<TokenStates[]>;
   /** For each text, for each [MASK] in it, the top-k predictions best first. */
   fillMask(texts: string[], topK: number): Promise<MaskPrediction[][][]>;
-  /** Softmax scores over the labels (sigmoid-free: single-label), best first; regression gives one {label: 'score'}. */
-  classify(texts: Array<string | [string, string]>, topK?: number): Promise<LabelScore[][]>;
+  /**
+   * Scores over the labels, best first: softmax (sigmoid for multi-label), or the logits with `rawScores`;
+   * regression gives one {label: 'score'}.
+   */
+  classify(texts: Array<string | [string, string]>, topK?: number, opts?: { rawScores?: boolean }): Promise<LabelScore[][]>;
   tokenClassify(texts: string[]): Promise<TokenEntity[][]>;
   answer(questions: Array<{ question: string; context: string }>, topK?: number): Promise<Answer[][]>;
   dispose(): Promise<void>;

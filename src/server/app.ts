@@ -179,12 +179,12 @@ export function createServer(model: InferenceModel, options: ServerOptions = {})
     name: 'embed',
     run: (texts) => model.embed(texts, { pooling, normalize, maxLength: maxInputLength }),
   });
-  const classifyOp: BatchOp<Sequence, LabelScore[]> = {
-    key: 'classify',
+  const classifyOp = (rawScores: boolean): BatchOp<Sequence, LabelScore[]> => ({
+    key: `classify:${rawScores}`,
     name: 'classify',
     // Every label, so /predict can list them all as TEI does.
-    run: (seqs) => model.classify(seqs, Math.max(1, Object.keys(model.config.id2label ?? {}).length)),
-  };
+    run: (seqs) => model.classify(seqs, Math.max(1, Object.keys(model.config.id2label ?? {}).length), { rawScores }),
+  });
   const fillMaskOp = (topK: number): BatchOp<string, MaskPrediction[][]> => ({
     key: `fill-mask:${topK}`,
     name: 'fill_mask',
@@ -268,11 +268,8 @@ export function createServer(model: InferenceModel, options: ServerOptions = {})
   const predict = async (request: FastifyRequest) => {
     requireTask('text-classification');
     const req = parsePredict(request.body, maxClientBatchSize);
-    if (req.raw_scores) {
-      throw new ApiError('`raw_scores` is not supported: this server returns softmax scores only', 'validation', 422);
-    }
     const lengths = checkLengths(req.inputs.map(sequenceLength), req.truncate);
-    const scores = await infer(classifyOp, req.inputs, lengths);
+    const scores = await infer(classifyOp(req.raw_scores), req.inputs, lengths);
     const sorted = scores.map((s) => [...s].sort((a, b) => b.score - a.score).map(({ score, label }) => ({ score, label })));
     return req.single ? sorted[0] : sorted;
   };
