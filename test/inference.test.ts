@@ -8,6 +8,7 @@ import { lengthBuckets } from '../src/inference/batching.ts';
 import { compileInference } from '../src/inference/graph.ts';
 import { loadInferenceModel, type BertInference } from '../src/inference/pipeline.ts';
 import { bestSpans, groupEntities, softmax } from '../src/inference/postprocess.ts';
+import { mergeWindowAnswers, qaWindows } from '../src/inference/qa-windows.ts';
 import { bertInputs, bertModel, newContext, preTrainingHeads } from '../src/model/bert.ts';
 import { ModelRunner } from '../src/model/runner.ts';
 import type { HostTensor } from '../src/runtime/session.ts';
@@ -171,6 +172,17 @@ describe('heads: classification, token classification, QA', () => {
     assert.equal(answers!.length, 2);
     assert.ok(answers![0]!.score >= answers![1]!.score);
     assert.match(answers![0]!.answer, /^w2\d( w2\d)*$/);
+    // 80 context words do not fit in the model's 64 positions: read in two windows, so spans in the
+    // last words (past any single truncated input) are reachable, and every span indexes the context.
+    const words = Array.from({ length: 80 }, (_, i) => `w${i + 10}`);
+    const context = words.join(' ');
+    const [all] = await qa.answer([{ question: 'w5 w6', context }], 100000);
+    for (const a of all!) assert.equal(context.slice(a.start, a.end), a.answer);
+    const tailStart = context.indexOf(words[70]!);
+    assert.ok(all!.some((a) => a.start >= tailStart), 'no span among the last 10 words');
+    const scores = all!.map((a) => a.score);
+    assert.deepEqual(scores, [...scores].sort((a, b) => b - a));
+    assert.equal(new Set(all!.map((a) => `${a.start}:${a.end}`)).size, all!.length);
     await qa.dispose();
   });
 });
@@ -200,6 +212,35 @@ describe('post-processing by hand', () => {
       { entity_group: 'Y', score: 0.8, word: 'w13', start: 12, end: 15 },
       { entity_group: 'X', score: 0.5, word: 'w14', start: 16, end: 19 },
     ]);
+  });
+
+  test('QA windows: the question with overlapping context windows doc_stride apart, covering the context', () => {
+    const tok = tinyTokenizer();
+    const context = 'w10 w11 w12 w13 w14 w15 w16 w17 w18 w19';
+    const windows = qaWindows(tok, 'w5 w6', context, { max_length: 10, doc_stride: 2, max_question_length: 64 });
+    // room for 10 - 2 - 3 = 5 context pieces: windows start at pieces 0, 2, 4 and 6 (which reaches the end)
+    assert.deepEqual(windows.map((w) => w.tokens), [
+      ['[CLS]', 'w5', 'w6', '[SEP]', 'w10', 'w11', 'w12', 'w13', 'w14', '[SEP]'],
+      ['[CLS]', 'w5', 'w6', '[SEP]', 'w12', 'w13', 'w14', 'w15', 'w16', '[SEP]'],
+      ['[CLS]', 'w5', 'w6', '[SEP]', 'w14', 'w15', 'w16', 'w17', 'w18', '[SEP]'],
+      ['[CLS]', 'w5', 'w6', '[SEP]', 'w16', 'w17', 'w18', 'w19', '[SEP]'],
+    ]);
+    for (const w of windows) {
+      w.tokens.forEach((t, i) => {
+        if (w.sequence_ids[i] === 1) assert.equal(context.slice(...w.offsets[i]!), t);
+        assert.equal(w.token_type_ids[i], i < 4 ? 0 : 1);
+      });
+    }
+    // a context that fits is one window, the tokenizer's own pair encoding
+    assert.deepEqual(qaWindows(tok, 'w5 w6', 'w10 w11', { max_length: 10, doc_stride: 2, max_question_length: 64 }), [tok.encode('w5 w6', 'w10 w11')]);
+    // a long question is cut to max_question_length pieces
+    assert.deepEqual(qaWindows(tok, 'w5 w6 w7', 'w10', { max_length: 10, doc_stride: 2, max_question_length: 2 })[0]!.tokens, ['[CLS]', 'w5', 'w6', '[SEP]', 'w10', '[SEP]']);
+  });
+
+  test('QA windows merged: best first, a span seen in two windows once at its higher score, top k', () => {
+    const a = (start: number, end: number, score: number) => ({ answer: `${start}-${end}`, start, end, score });
+    const merged = mergeWindowAnswers([[a(0, 3, 0.5), a(4, 7, 0.2)], [a(4, 7, 0.6), a(8, 9, 0.1)]], 2);
+    assert.deepEqual(merged, [a(4, 7, 0.6), a(0, 3, 0.5)]);
   });
 
   test('QA span: product of context-only softmaxes, end >= start', () => {

@@ -14,6 +14,7 @@ import type { Encoding } from '../tokenizer/types.ts';
 import { batchFeeds, DEFAULT_LIMITS, lengthBuckets, type BatchLimits } from './batching.ts';
 import { compileInference, type GraphOptions, type GraphPurpose } from './graph.ts';
 import { bestSpans, groupEntities, l2Normalize, softmax, topK } from './postprocess.ts';
+import { mergeWindowAnswers, qaWindows, type QaWindowOptions } from './qa-windows.ts';
 import type { Answer, EmbedOptions, InferenceModel, InferenceTask, LabelScore, MaskPrediction, TokenEntity, TokenStates } from './types.ts';
 
 export interface LoadOptions {
@@ -342,15 +343,24 @@ export class BertInference implements InferenceModel {
     });
   }
 
-  async answer(questions: Array<{ question: string; context: string }>, k = 1): Promise<Answer[][]> {
+  async answer(questions: Array<{ question: string; context: string }>, k = 1, opts: Partial<QaWindowOptions> = {}): Promise<Answer[][]> {
     this.requireHead(['question_answering'], 'question answering');
-    const encodings = this.tokenizer.encodeBatch(
-      questions.map((q) => [q.question, q.context] as [string, string]),
-      { max_length: this.maxLength },
+    // Hugging Face's question-answering pipeline defaults: 384-token windows, 64-piece questions.
+    const windowOpts: QaWindowOptions = {
+      max_length: opts.max_length ?? Math.min(384, this.maxLength),
+      doc_stride: opts.doc_stride ?? 128,
+      max_question_length: opts.max_question_length ?? 64,
+    };
+    if (windowOpts.max_length > this.maxLength) throw new BertError(`max_length ${windowOpts.max_length} is over the model's ${this.maxLength} positions`);
+    const perQuestion = questions.map((q) => qaWindows(this.tokenizer, q.question, q.context, windowOpts));
+    const windows = perQuestion.flat();
+    const owner = perQuestion.flatMap((w, i) => w.map(() => i));
+    const spans = await this.runBuckets(windows, { kind: 'question-answering' }, (out, b, S, enc, w) =>
+      bestSpans(enc, column(out.start_logits!.data as Float32Array, b, S), column(out.end_logits!.data as Float32Array, b, S), questions[owner[w]!]!.context, k),
     );
-    return this.runBuckets(encodings, { kind: 'question-answering' }, (out, b, S, enc, i) =>
-      bestSpans(enc, column(out.start_logits!.data as Float32Array, b, S), column(out.end_logits!.data as Float32Array, b, S), questions[i]!.context, k),
-    );
+    const grouped = perQuestion.map(() => [] as Answer[][]);
+    spans.forEach((s, w) => grouped[owner[w]!]!.push(s));
+    return grouped.map((g) => mergeWindowAnswers(g, k));
   }
 
   async dispose(): Promise<void> {

@@ -67,6 +67,11 @@ export interface InferenceModel {
    */
   classify(texts: Array<string | [string, string]>, topK?: number, opts?: { rawScores?: boolean }): Promise<LabelScore[][]>;
   tokenClassify(texts: string[]): Promise<TokenEntity[][]>;
-  answer(questions: Array<{ question: string; context: string }>, topK?: number): Promise<Answer[][]>;
+  /** Contexts longer than one window are read in overlapping windows (doc_stride pieces apart); the best spans of all windows win. */
+  answer(
+    questions: Array<{ question: string; context: string }>,
+    topK?: number,
+    opts?: { max_length?: number; doc_stride?: number; max_question_length?: number },
+  ): Promise<Answer[][]>;
   dispose(): Promise<void>;
 }
