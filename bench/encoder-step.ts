@@ -1,6 +1,5 @@
 // The encoder-stack training step that engine benchmarks and the measuring scripts share: a preset's
 // BertModel (dropout on) with a simple loss on the last hidden state, and a synthetic full batch.
-import { readFileSync } from 'node:fs';
 import * as op from '../src/graph/ops.ts';
 import { bertInputs, bertModel, newContext } from '../src/model/bert.ts';
 import { makeConfig, type BertConfig, type PresetName } from '../src/model/config.ts';
@@ -35,10 +34,4 @@ export function syntheticBatch(vocabSize: number, B: number, S: number): Record<
     token_type_ids: { dtype: 'int64', shape: [B, S], data: BigInt64Array.from({ length: B * S }, (_, i) => (i % S < S / 2 ? 0n : 1n)) },
     attention_mask: { dtype: 'int64', shape: [B, S], data: new BigInt64Array(B * S).fill(1n) },
   };
-}
-
-/** The kernel's high-water mark of this process's RSS: ORT runs block JS timers, so sampling misses peaks. */
-export function peakRssMb(): number {
-  const kb = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1];
-  return Math.round(Number(kb ?? NaN) / 1024);
 }

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { makeConfig, type PresetName } from '../src/model/config.ts';
 import { pretrain } from '../src/train/pretrain.ts';
 import { matmulCeiling } from './engine.bench.ts';
-import { peakRssMb } from './encoder-step.ts';
+import { peakRssMb } from './peak-rss.ts';
 
 const [preset = 'mini', b = '32', s = '128', accum = '1', n = '4'] = process.argv.slice(2);
 const [B, S, gradAccum, steps] = [Number(b), Number(s), Number(accum), Number(n)];

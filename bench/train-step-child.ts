@@ -5,7 +5,8 @@ import * as op from '../src/graph/ops.ts';
 import type { PresetName } from '../src/model/config.ts';
 import { CompiledGraph } from '../src/runtime/session.ts';
 import { matmulCeiling } from './engine.bench.ts';
-import { encoderStep, peakRssMb, syntheticBatch } from './encoder-step.ts';
+import { encoderStep, syntheticBatch } from './encoder-step.ts';
+import { peakRssMb } from './peak-rss.ts';
 
 const [preset = 'mini', b = '32', s = '128'] = process.argv.slice(2);
 const B = Number(b);

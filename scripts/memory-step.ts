@@ -1,7 +1,8 @@
 // Peak RSS of a base-shaped training step under ORT memory settings.
 // Usage: node --import tsx scripts/memory-step.ts <preset> <batch> <memPattern:0|1> <arena:0|1>
 import type { PresetName } from '../src/model/config.ts';
-import { encoderStep, peakRssMb, syntheticBatch } from '../bench/encoder-step.ts';
+import { encoderStep, syntheticBatch } from '../bench/encoder-step.ts';
+import { peakRssMb } from '../bench/peak-rss.ts';
 
 const [preset = 'base', b = '32', pattern = '1', arena = '1'] = process.argv.slice(2);
 const B = Number(b);
