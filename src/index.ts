@@ -58,5 +58,5 @@ export type { ParamTensor } from './model/runner.ts';
 export { TrainStep } from './train/step.ts';
 export type { TrainGraph, StepResult } from './train/step.ts';
 export { preTrainingObjective } from './train/objectives.ts';
-export { pretrain, evaluatePretraining, writePretrainCurve } from './train/pretrain.ts';
+export { pretrain, evaluatePretraining, writePretrainCurves } from './train/pretrain.ts';
 export type { PretrainOptions, PretrainResult, EvalResult } from './train/pretrain.ts';

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { barChartSvg, ema, formatTick, lineChartSvg, niceTicks, writeLossCurveSvg } from '../src/train/plot.ts';
+import { writePretrainCurves, type StepRecord } from '../src/train/pretrain.ts';
 
 interface Element {
   name: string;
@@ -135,6 +136,35 @@ test('writeLossCurveSvg writes the file atomically (no temp file left)', () => {
     assert.deepEqual(readdirSync(dir), ['loss.svg']);
     const els = parseSvg(readFileSync(join(dir, 'loss.svg'), 'utf8'));
     assert.ok(els.some((e) => e.name === 'text' && e.text === 'step'));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('pre-training curves: losses in loss.svg, accuracies against dashed baselines in accuracy.svg', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'plot-'));
+  try {
+    // NSP accuracy climbs from 0.40 to 0.80 across a baseline of 0.55; MLM sits at 0.10
+    const history: StepRecord[] = Array.from({ length: 200 }, (_, i) => ({
+      step: i + 1, steps: 200, loss: 7 - i / 100, mlm_loss: 6.3 - i / 100, nsp_loss: 0.7, mlm_accuracy: 0.1,
+      nsp_accuracy: 0.4 + (0.4 * i) / 199, lr: 1e-4, grad_norm: 1, tokens_per_second: 1000,
+    }));
+    const paths = writePretrainCurves(dir, history, { mlm_accuracy: 0.04, nsp_accuracy: 0.55 });
+    assert.deepEqual(readdirSync(dir).sort(), ['accuracy.svg', 'loss.svg']);
+    const series = (file: string) =>
+      new Map(parseSvg(readFileSync(file, 'utf8')).filter((e) => e.attrs.class === 'series').map((e) => [e.attrs['data-series'], e] as const));
+    assert.deepEqual([...series(paths.loss).keys()], ['loss', 'mlm_loss', 'nsp_loss']);
+    const acc = series(paths.accuracy);
+    assert.deepEqual([...acc.keys()], ['mlm_accuracy', 'nsp_accuracy', 'mlm_accuracy baseline', 'nsp_accuracy baseline']);
+    const base = points(acc.get('nsp_accuracy baseline')!.attrs.d);
+    assert.equal(acc.get('nsp_accuracy baseline')!.attrs['stroke-dasharray'], '6 3');
+    assert.equal(base.length, 2);
+    assert.ok(Math.abs(base[0]![1] - base[1]![1]) < 0.05, `${base}`);
+    // SVG y grows downwards: NSP starts below its baseline and ends above it, MLM stays above its own
+    const nsp = points(acc.get('nsp_accuracy')!.attrs.d);
+    assert.ok(nsp[0]![1] > base[0]![1] && nsp.at(-1)![1] < base[0]![1]);
+    const mlmBase = points(acc.get('mlm_accuracy baseline')!.attrs.d)[0]![1];
+    assert.ok(points(acc.get('mlm_accuracy')!.attrs.d).every(([, y]) => y < mlmBase));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

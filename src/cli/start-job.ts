@@ -9,7 +9,7 @@ import { makePretrainingData } from '../data/make.ts';
 import { makeConfig } from '../model/config.ts';
 import { trainWordPieceVocab } from '../tokenizer/train.ts';
 import { JsonlLog } from '../train/progress.ts';
-import { pretrain, writePretrainCurve, type PretrainResult, type StepRecord } from '../train/pretrain.ts';
+import { pretrain, writePretrainCurves, type PretrainResult, type StepRecord } from '../train/pretrain.ts';
 import { FINETUNE_STAGE_DEFAULTS, finetuneComparison, type FinetuneComparison } from './start-finetune.ts';
 
 export interface StartOptions {
@@ -56,11 +56,17 @@ export interface StartSummary {
   seconds: Record<string, number>;
 }
 
+/** A context-free guess's accuracy: always the most frequent masked token, and always the more frequent label. */
+interface Baseline {
+  mlm: number;
+  nsp: number;
+}
+
 /**
- * Context-free baselines on `heldOut`: always answering the most frequent masked token of `train` (MLM),
- * and always answering the more frequent next-sentence label of `train` (NSP).
+ * Context-free baselines, fitted on `train`: always answering its most frequent masked token (MLM) and
+ * its more frequent next-sentence label (NSP), scored on `heldOut` and on `train` itself.
  */
-function baselines(train: string, heldOut: string): { mlm: number; nsp: number } {
+function baselines(train: string, heldOut: string): { heldOut: Baseline; train: Baseline } {
   const counts = (path: string) => {
     const ds = openPretrainingData(path);
     const tokens = new Map<bigint, number>();
@@ -74,11 +80,13 @@ function baselines(train: string, heldOut: string): { mlm: number; nsp: number }
     return { tokens, labels };
   };
   const t = counts(train);
-  const h = counts(heldOut);
   const top = [...t.tokens].sort((a, b) => b[1] - a[1])[0]![0];
-  const masked = [...h.tokens.values()].reduce((a, b) => a + b, 0);
   const majority = t.labels[1]! > t.labels[0]! ? 1 : 0;
-  return { mlm: (h.tokens.get(top) ?? 0) / Math.max(1, masked), nsp: h.labels[majority]! / Math.max(1, h.labels[0]! + h.labels[1]!) };
+  const score = (c: ReturnType<typeof counts>): Baseline => {
+    const masked = [...c.tokens.values()].reduce((a, b) => a + b, 0);
+    return { mlm: (c.tokens.get(top) ?? 0) / Math.max(1, masked), nsp: c.labels[majority]! / Math.max(1, c.labels[0]! + c.labels[1]!) };
+  };
+  return { heldOut: score(counts(heldOut)), train: score(t) };
 }
 
 export async function runStartJob(o: StartOptions): Promise<StartSummary> {
@@ -157,11 +165,12 @@ export async function runStartJob(o: StartOptions): Promise<StartSummary> {
     }),
   );
   log.close();
-  const curve = writePretrainCurve(modelDir, result.history);
-  o.log(`loss curve: ${curve}; step log: ${log.path}`);
   const baseline = baselines(trainData, heldOutData);
+  // The curves are of training batches, so their baselines are the guesses' rates on the training data.
+  const curves = writePretrainCurves(modelDir, result.history, { mlm_accuracy: baseline.train.mlm, nsp_accuracy: baseline.train.nsp });
+  o.log(`curves: ${curves.loss}, ${curves.accuracy}; step log: ${log.path}`);
   const compared = o.finetune === false
     ? undefined
     : await timed('finetune', () => finetuneComparison({ ...FINETUNE_STAGE_DEFAULTS, out: o.out, modelDir, holdOutEvery: o.holdOutEvery, seed: o.seed, log: o.log }));
-  return { pretrain: result, baseline_mlm_accuracy: baseline.mlm, baseline_nsp_accuracy: baseline.nsp, finetune: compared, seconds };
+  return { pretrain: result, baseline_mlm_accuracy: baseline.heldOut.mlm, baseline_nsp_accuracy: baseline.heldOut.nsp, finetune: compared, seconds };
 }

@@ -19,7 +19,7 @@ import {
 } from './checkpoints.ts';
 import { preTrainingObjective } from './objectives.ts';
 import { AdamW, GradAccumulator } from './optimizer.ts';
-import { writeLossCurveSvg } from './plot.ts';
+import { writeLossCurveSvg, type LineSeries } from './plot.ts';
 import { checkSchedule } from './schedule.ts';
 import { TrainStep } from './step.ts';
 import { applyUpdate } from './update.ts';
@@ -286,12 +286,28 @@ export async function evaluatePretraining(
   };
 }
 
-/** Draws the run's losses (total, MLM, NSP) against the step as OUT/loss.svg; returns its path. */
-export function writePretrainCurve(out: string, history: readonly StepRecord[]): string {
-  const path = join(out, 'loss.svg');
+/**
+ * Draws the run's losses (total, MLM, NSP) as OUT/loss.svg, and its MLM and NSP accuracy on training
+ * batches as OUT/accuracy.svg (where next-sentence learning shows: its loss moves little against MLM's),
+ * with context-free baselines as dashed lines when given. Returns both paths.
+ */
+export function writePretrainCurves(
+  out: string,
+  history: readonly StepRecord[],
+  baselines: { mlm_accuracy?: number; nsp_accuracy?: number } = {},
+): { loss: string; accuracy: string } {
   const x = history.map((r) => r.step);
-  const series = (key: 'loss' | 'mlm_loss' | 'nsp_loss') => ({ name: key, x, y: history.map((r) => r[key]) });
-  writeLossCurveSvg(path, [series('loss'), series('mlm_loss'), series('nsp_loss')], { title: 'Pre-training loss', xLabel: 'step', yLabel: 'loss', smoothing: 0.8 });
-  return path;
+  const series = (key: 'loss' | 'mlm_loss' | 'nsp_loss' | 'mlm_accuracy' | 'nsp_accuracy', color?: string): LineSeries => ({ name: key, x, y: history.map((r) => r[key]), color });
+  const paths = { loss: join(out, 'loss.svg'), accuracy: join(out, 'accuracy.svg') };
+  writeLossCurveSvg(paths.loss, [series('loss'), series('mlm_loss'), series('nsp_loss')], { title: 'Pre-training loss', yLabel: 'loss', smoothing: 0.8 });
+  const colors = { mlm_accuracy: '#4e79a7', nsp_accuracy: '#f28e2b' } as const;
+  const accuracy = [series('mlm_accuracy', colors.mlm_accuracy), series('nsp_accuracy', colors.nsp_accuracy)];
+  const ends = x.length > 0 ? [x[0]!, x[x.length - 1]!] : [];
+  for (const key of ['mlm_accuracy', 'nsp_accuracy'] as const) {
+    const b = baselines[key];
+    if (b !== undefined) accuracy.push({ name: `${key} baseline`, x: ends, y: ends.map(() => b), color: colors[key], dashed: true });
+  }
+  writeLossCurveSvg(paths.accuracy, accuracy, { title: 'Pre-training accuracy on training batches', yLabel: 'accuracy', smoothing: 0.95 });
+  return paths;
 }
 

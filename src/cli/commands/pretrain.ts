@@ -5,7 +5,7 @@ import { BertError } from '../../errors.ts';
 import { makeConfig, PRESETS, readConfigJson, type BertConfig, type PresetName } from '../../model/config.ts';
 import { BertTokenizer } from '../../tokenizer/bert-tokenizer.ts';
 import { JsonlLog, ProgressReporter } from '../../train/progress.ts';
-import { pretrain, writePretrainCurve } from '../../train/pretrain.ts';
+import { pretrain, writePretrainCurves } from '../../train/pretrain.ts';
 import { nonNegativeNumber, positiveInt } from '../flags.ts';
 
 interface Flags {
@@ -114,8 +114,8 @@ export function register(program: Command): void {
       });
       progress?.stop();
       log?.close();
-      const curve = writePretrainCurve(flags.out, result.history);
-      const summary = { steps: result.steps, model: result.modelDir, log: logPath, loss_curve: curve, eval: result.eval };
+      const curves = writePretrainCurves(flags.out, result.history);
+      const summary = { steps: result.steps, model: result.modelDir, log: logPath, loss_curve: curves.loss, accuracy_curve: curves.accuracy, eval: result.eval };
       process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
     });
 }
