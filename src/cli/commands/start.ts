@@ -38,6 +38,9 @@ export function register(program: Command): void {
       log('');
       log(`held-out MLM accuracy ${(100 * e.mlm_accuracy).toFixed(1)}% (most-frequent-token baseline ${(100 * summary.baseline_mlm_accuracy).toFixed(1)}%), perplexity ${e.mlm_perplexity.toFixed(1)}`);
       log(`held-out NSP accuracy ${(100 * e.nsp_accuracy).toFixed(1)}% (majority label ${(100 * summary.baseline_nsp_accuracy).toFixed(1)}%)`);
+      if (e.nsp_accuracy < summary.baseline_nsp_accuracy + 0.02) {
+        log('  next-sentence prediction takes longer than this run: it leaves the majority label after some 2,000 steps of 16 pairs (`npm run start:long`, about 45 minutes on 2 cores; see the README)');
+      }
       const f = summary.finetune;
       if (f) {
         const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
