@@ -233,6 +233,7 @@ describe('post-processing by hand', () => {
     }
     // a context that fits is one window, the tokenizer's own pair encoding
     assert.deepEqual(qaWindows(tok, 'w5 w6', 'w10 w11', { max_length: 10, doc_stride: 2, max_question_length: 64 }), [tok.encode('w5 w6', 'w10 w11')]);
+    assert.throws(() => qaWindows(tok, 'w5', context, { max_length: 10, doc_stride: 0, max_question_length: 64 }), /doc_stride must be a positive integer, got 0/);
     // a long question is cut to max_question_length pieces
     assert.deepEqual(qaWindows(tok, 'w5 w6 w7', 'w10', { max_length: 10, doc_stride: 2, max_question_length: 2 })[0]!.tokens, ['[CLS]', 'w5', 'w6', '[SEP]', 'w10', '[SEP]']);
   });

@@ -2,6 +2,7 @@
 // pieces) is paired with overlapping windows of the context, doc_stride pieces apart, as fine-tuning's
 // SQuAD features are (run_squad.py); the pipeline scores spans in every window and keeps the best.
 import type { PieceTokenizer } from '../data/tasks/tokenizer.ts';
+import { BertError } from '../errors.ts';
 import type { Encoding } from '../tokenizer/types.ts';
 import type { Answer } from './types.ts';
 
@@ -17,6 +18,8 @@ export interface QaWindowOptions {
  * sequence id 1 and offsets into `context`. A context that fits gives one window.
  */
 export function qaWindows(tokenizer: PieceTokenizer, question: string, context: string, opts: QaWindowOptions): Encoding[] {
+  if (!Number.isInteger(opts.max_length) || opts.max_length < 4) throw new BertError(`question answering needs windows of at least 4 tokens, got max_length ${opts.max_length}`);
+  if (!Number.isInteger(opts.doc_stride) || opts.doc_stride < 1) throw new BertError(`doc_stride must be a positive integer, got ${opts.doc_stride}`);
   const noSpecials = { add_special_tokens: false };
   const q = tokenizer.encode(question, undefined, noSpecials);
   const qLen = Math.min(q.input_ids.length, opts.max_question_length, opts.max_length - 4);

@@ -1,6 +1,7 @@
 // What inference offers to the CLI and the server: one object per loaded model folder, batching and
 // length-bucketing inside. Implementations live beside this file (pipeline.ts).
 import type { BertConfig } from '../model/config.ts';
+import type { QaWindowOptions } from './qa-windows.ts';
 
 export type InferenceTask = 'feature-extraction' | 'fill-mask' | 'text-classification' | 'token-classification' | 'question-answering';
 
@@ -71,7 +72,7 @@ export interface InferenceModel {
   answer(
     questions: Array<{ question: string; context: string }>,
     topK?: number,
-    opts?: { max_length?: number; doc_stride?: number; max_question_length?: number },
+    opts?: Partial<QaWindowOptions>,
   ): Promise<Answer[][]>;
   dispose(): Promise<void>;
 }
