@@ -5,8 +5,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import { loadCheckpoint } from '../src/checkpoint/folder.ts';
 import { loadInferenceModel } from '../src/inference/pipeline.ts';
-import { main } from '../src/cli/main.ts';
 import { createServer } from '../src/server/app.ts';
+import { runCli } from './helpers/cli-in-process.ts';
 import { FIXTURE, tinyHeadFolder, tinyModelFolder } from './helpers/tiny-model.ts';
 
 const CLI = new URL('./helpers/bert-cli.ts', import.meta.url).pathname;
@@ -126,19 +126,10 @@ describe('bert serve (CLI) on the tiny BertForPreTraining', () => {
 });
 
 describe('bert serve flag and start-up errors: exit 2 with a message', () => {
-  async function cli(args: string[]): Promise<{ code: number; stderr: string }> {
-    let stderr = '';
-    const write = process.stderr.write.bind(process.stderr);
-    process.stderr.write = ((chunk: string | Uint8Array) => {
-      stderr += chunk.toString();
-      return true;
-    }) as typeof process.stderr.write;
-    try {
-      return { code: await main(args), stderr };
-    } finally {
-      process.stderr.write = write;
-    }
-  }
+  const cli = async (args: string[]) => {
+    const { code, stderr } = await runCli(args);
+    return { code, stderr };
+  };
 
   test('bad flags', async () => {
     const dir = tinyModelFolder();

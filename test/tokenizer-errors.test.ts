@@ -5,9 +5,9 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { main } from '../src/cli/main.ts';
 import { BertError } from '../src/errors.ts';
 import { BertTokenizer } from '../src/tokenizer/index.ts';
+import { runCli } from './helpers/cli-in-process.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const dir = mkdtempSync(join(tmpdir(), 'bert-ts-errors-'));
@@ -18,21 +18,6 @@ function file(name: string, content: string | Buffer): string {
   mkdirSync(dirname(path), { recursive: true });
   writeFileSync(path, content);
   return path;
-}
-
-/** Runs the CLI in-process; returns the exit code and what it wrote to stderr. */
-async function cli(args: string[]): Promise<{ code: number; stderr: string }> {
-  const write = process.stderr.write;
-  let stderr = '';
-  process.stderr.write = ((chunk: string) => {
-    stderr += chunk;
-    return true;
-  }) as typeof process.stderr.write;
-  try {
-    return { code: await main(args), stderr };
-  } finally {
-    process.stderr.write = write;
-  }
 }
 
 const GOOD = '[PAD]\n[UNK]\n[CLS]\n[SEP]\n[MASK]\nhello\n##s\n';
@@ -48,7 +33,7 @@ test('bad vocab files: each a BertError naming the file (and line), exit code 2 
   ];
   for (const [path, message] of cases) {
     assert.throws(() => BertTokenizer.fromVocabFile(path), (err: unknown) => err instanceof BertError && message.test(err.message));
-    const { code, stderr } = await cli(['tokenize', '--vocab', path, 'hello']);
+    const { code, stderr } = await runCli(['tokenize', '--vocab', path, 'hello']);
     assert.equal(code, 2);
     assert.match(stderr, new RegExp(`^bert: error: .*${message.source}`));
   }
@@ -65,7 +50,7 @@ test('directories: none, empty, a bad tokenizer.json, a config that contradicts 
   assert.throws(() => BertTokenizer.fromDirectory(join(dir, 'nowhere')), /nowhere: tokenizer directory not found/);
   mkdirSync(join(dir, 'empty-dir'));
   assert.throws(() => BertTokenizer.fromDirectory(join(dir, 'empty-dir')), /empty-dir: no tokenizer\.json or vocab\.txt in this directory/);
-  const r = await cli(['tokenize', '--tokenizer', join(dir, 'empty-dir'), 'hi']);
+  const r = await runCli(['tokenize', '--tokenizer', join(dir, 'empty-dir'), 'hi']);
   assert.equal(r.code, 2);
   assert.match(r.stderr, /bert: error: .*empty-dir: no tokenizer\.json or vocab\.txt/);
   file('bpe/tokenizer.json', JSON.stringify({ model: { type: 'BPE', vocab: {} } }));
@@ -88,7 +73,7 @@ test('CLI flags: one source, valid numbers, not both casings', async () => {
     [['vocab', '--corpus', join(dir, 'none.txt'), '--size', '10', '--out', join(dir, 'o')], /none\.txt: corpus file not found/],
     [['vocab', '--corpus', vocab, '--size', '3', '--out', join(dir, 'o')], /vocab size must be an integer >= 5, got 3/],
   ] as Array<[string[], RegExp]>) {
-    const { code, stderr } = await cli(args);
+    const { code, stderr } = await runCli(args);
     assert.equal(code, 2, args.join(' '));
     assert.match(stderr, message);
   }

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { main } from '../src/cli/main.ts';
+import { runCli } from './helpers/cli-in-process.ts';
 import { BertTokenizer, trainWordPieceVocab } from '../src/tokenizer/index.ts';
 import { sharedData } from './helpers/shared-data.ts';
 
@@ -56,17 +56,14 @@ test('training on real text fills the vocabulary exactly and pieces the corpus w
 test('bert vocab trains and saves a folder that bert tokenize and fromDirectory read', async () => {
   const { file, cleanup } = corpus('hello world\nhello there world\n'.repeat(5));
   const out = join(mkdtempSync(join(tmpdir(), 'bert-ts-vocab-')), 'tok');
-  const write = process.stdout.write;
   let stdout = '';
-  process.stdout.write = ((chunk: string) => {
-    stdout += chunk;
-    return true;
-  }) as typeof process.stdout.write;
   try {
-    assert.equal(await main(['vocab', '--corpus', file, '--size', '40', '--out', out, '--cased']), 0);
-    assert.equal(await main(['tokenize', '--tokenizer', out, 'hello world']), 0);
+    for (const args of [['vocab', '--corpus', file, '--size', '40', '--out', out, '--cased'], ['tokenize', '--tokenizer', out, 'hello world']]) {
+      const r = await runCli(args);
+      assert.equal(r.code, 0);
+      stdout += r.stdout;
+    }
   } finally {
-    process.stdout.write = write;
     cleanup();
   }
   const [summary, encoded] = stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
