@@ -23,6 +23,14 @@ const words = (r: () => number, group: readonly string[], n: number): string[] =
 
 export const tempDir = (): string => mkdtempSync(join(tmpdir(), 'bert-ft-'));
 
+/** train.EXT with n examples and dev.EXT with a quarter as many, from different seeds. */
+function writeSplit(dir: string, ext: string, make: (count: number, seed: number) => string, n: number, seed: number): { train: string; dev: string } {
+  const paths = { train: join(dir, `train.${ext}`), dev: join(dir, `dev.${ext}`) };
+  writeFileSync(paths.train, make(n, seed));
+  writeFileSync(paths.dev, make(Math.ceil(n / 4), seed + 1));
+  return paths;
+}
+
 /** TSV `sentence\tlabel`: label pos when the words are from A, neg from B. */
 export function classificationFiles(dir: string, n: number, seed: number): { train: string; dev: string } {
   const make = (count: number, s: number) => {
@@ -34,9 +42,7 @@ export function classificationFiles(dir: string, n: number, seed: number): { tra
     }
     return `${lines.join('\n')}\n`;
   };
-  writeFileSync(join(dir, 'train.tsv'), make(n, seed));
-  writeFileSync(join(dir, 'dev.tsv'), make(Math.ceil(n / 4), seed + 1));
-  return { train: join(dir, 'train.tsv'), dev: join(dir, 'dev.tsv') };
+  return writeSplit(dir, 'tsv', make, n, seed);
 }
 
 /** CSV with text_a, text_b, label: yes when both texts are made of A words (each text is all A or all B). */
@@ -51,9 +57,7 @@ export function pairFiles(dir: string, n: number, seed: number): { train: string
     }
     return `${lines.join('\n')}\n`;
   };
-  writeFileSync(join(dir, 'train.csv'), make(n, seed));
-  writeFileSync(join(dir, 'dev.csv'), make(Math.ceil(n / 4), seed + 1));
-  return { train: join(dir, 'train.csv'), dev: join(dir, 'dev.csv') };
+  return writeSplit(dir, 'csv', make, n, seed);
 }
 
 /** JSONL {text, score}: score = the fraction of the 6 words taken from group A. */
@@ -68,9 +72,7 @@ export function regressionFiles(dir: string, n: number, seed: number): { train: 
     }
     return `${lines.join('\n')}\n`;
   };
-  writeFileSync(join(dir, 'train.jsonl'), make(n, seed));
-  writeFileSync(join(dir, 'dev.jsonl'), make(Math.ceil(n / 4), seed + 1));
-  return { train: join(dir, 'train.jsonl'), dev: join(dir, 'dev.jsonl') };
+  return writeSplit(dir, 'jsonl', make, n, seed);
 }
 
 /** CoNLL `word tag`: words of A are one-word PER entities (B-PER), words of B are O. */
@@ -84,9 +86,7 @@ export function conllFiles(dir: string, n: number, seed: number): { train: strin
     }
     return `${blocks.join('\n\n')}\n`;
   };
-  writeFileSync(join(dir, 'train.conll'), make(n, seed));
-  writeFileSync(join(dir, 'dev.conll'), make(Math.ceil(n / 4), seed + 1));
-  return { train: join(dir, 'train.conll'), dev: join(dir, 'dev.conll') };
+  return writeSplit(dir, 'conll', make, n, seed);
 }
 
 /**
@@ -113,9 +113,7 @@ export function squadFiles(dir: string, n: number, seed: number, v2 = false): { 
     }
     return JSON.stringify({ version: v2 ? 'v2.0' : '1.1', data: [{ title: 'synthetic', paragraphs }] });
   };
-  writeFileSync(join(dir, 'train.json'), make(n, seed));
-  writeFileSync(join(dir, 'dev.json'), make(Math.ceil(n / 4), seed + 1));
-  return { train: join(dir, 'train.json'), dev: join(dir, 'dev.json') };
+  return writeSplit(dir, 'json', make, n, seed);
 }
 
 /** SWAG CSV with 4 endings: the right one is the only ending made of A words. */
@@ -130,7 +128,5 @@ export function swagFiles(dir: string, n: number, seed: number): { train: string
     }
     return `${lines.join('\n')}\n`;
   };
-  writeFileSync(join(dir, 'train.csv'), make(n, seed));
-  writeFileSync(join(dir, 'dev.csv'), make(Math.ceil(n / 4), seed + 1));
-  return { train: join(dir, 'train.csv'), dev: join(dir, 'dev.csv') };
+  return writeSplit(dir, 'csv', make, n, seed);
 }
