@@ -29,8 +29,11 @@ export function lengthBuckets(lengths: readonly number[], limits: BatchLimits = 
   return batches;
 }
 
-/** input_ids / token_type_ids / attention_mask (B, S) for `encodings`, right-padded with 0 to the longest. */
-export function batchFeeds(encodings: readonly Encoding[], padId: number): { feeds: Record<string, HostTensor>; seq: number } {
+/** input_ids / token_type_ids / attention_mask (B, S) for `encodings`, right-padded (ids with padId, the rest with 0) to the longest. */
+export function batchFeeds(
+  encodings: ReadonlyArray<Pick<Encoding, 'input_ids' | 'token_type_ids' | 'attention_mask'>>,
+  padId: number,
+): { feeds: Record<string, HostTensor>; seq: number } {
   const B = encodings.length;
   const S = Math.max(...encodings.map((e) => e.input_ids.length));
   const ids = new BigInt64Array(B * S).fill(BigInt(padId));

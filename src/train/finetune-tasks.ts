@@ -13,6 +13,7 @@ import { readSwag } from '../data/tasks/swag.ts';
 import { alignTokenLabels, wordPredictions } from '../data/tasks/token-classification.ts';
 import { IGNORE_INDEX, type PieceTokenizer } from '../data/tasks/tokenizer.ts';
 import type { ChoiceExample, SquadExample, TaggedSentence, TextExample } from '../data/tasks/types.ts';
+import { batchFeeds } from '../inference/batching.ts';
 import { softmax } from '../inference/postprocess.ts';
 import type { HostTensor } from '../runtime/session.ts';
 import { accuracy, f1Binary, f1Macro, glueMetrics, pearson, spearman } from './metrics/classification.ts';
@@ -184,24 +185,11 @@ export function featureLength(f: Feature): number {
   return Math.max(...f.rows.map((r) => r.input_ids.length));
 }
 
-/** input_ids etc. (rows, S) padded with 0 to the batch's longest row, and the family's label inputs. */
+/** input_ids etc. (rows, S) padded to the batch's longest row (batchFeeds), and the family's label inputs. */
 export function collate(features: readonly Feature[], family: TaskFamily, withLabels: boolean, padId = 0): Record<string, HostTensor> {
-  const rows = features.flatMap((f) => f.rows);
-  const R = rows.length;
-  const S = Math.max(...rows.map((r) => r.input_ids.length));
-  const ids = new BigInt64Array(R * S).fill(BigInt(padId));
-  const types = new BigInt64Array(R * S);
-  const mask = new BigInt64Array(R * S);
-  rows.forEach((r, b) => {
-    for (let s = 0; s < r.input_ids.length; s++) {
-      ids[b * S + s] = BigInt(r.input_ids[s]!);
-      types[b * S + s] = BigInt(r.token_type_ids[s]!);
-      mask[b * S + s] = BigInt(r.attention_mask[s]!);
-    }
-  });
-  const int = (shape: number[], data: BigInt64Array): HostTensor => ({ dtype: 'int64', shape, data });
-  const feeds: Record<string, HostTensor> = { input_ids: int([R, S], ids), token_type_ids: int([R, S], types), attention_mask: int([R, S], mask) };
+  const { feeds, seq: S } = batchFeeds(features.flatMap((f) => f.rows), padId);
   if (!withLabels) return feeds;
+  const int = (shape: number[], data: BigInt64Array): HostTensor => ({ dtype: 'int64', shape, data });
   const B = features.length;
   const need = <T>(v: T | undefined, what: string): T => {
     if (v === undefined) throw new BertError(`a training feature has no ${what}`);
