@@ -102,7 +102,6 @@ function layerNormFloat64(n: OnnxNode): OnnxNode[] {
   ];
 }
 
-
 /** Taylor coefficients of erf(x) / x in powers of x^2, 2/sqrt(pi) folded in: enough terms for |x| <= 3. */
 const ERF_TAYLOR = Array.from({ length: 48 }, (_, n) => {
   let fact = 1;

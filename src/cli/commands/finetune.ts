@@ -15,9 +15,6 @@ export interface FeatureFlagText {
   threads?: string;
 }
 
-
-
-
 /** The flags that decide how inputs become features; eval and predict take the same ones. */
 export function featureOptions(program: Command): Command {
   return program

@@ -25,7 +25,6 @@ interface Flags {
   chunkMb: string;
 }
 
-
 export function register(program: Command): void {
   program
     .command('make-pretraining-data')

@@ -32,7 +32,6 @@ interface Flags {
   threads?: string;
 }
 
-
 /** A preset name, or a config.json (with vocab_size from the tokenizer when it differs). */
 function resolveConfig(flags: Flags, vocabSize: number | undefined): BertConfig {
   let config: BertConfig;

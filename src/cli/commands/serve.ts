@@ -19,7 +19,6 @@ interface ServeFlags {
   log?: boolean;
 }
 
-
 export function register(program: Command): void {
   program
     .command('serve')
