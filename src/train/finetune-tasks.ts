@@ -309,6 +309,28 @@ function decode(data: TaskData, outputs: readonly FeatureOutput[], labels: Label
   }
 }
 
+/** Classification or regression metrics of predictions (class ids or values) against gold: GLUE's per task, else accuracy and F1 or Pearson. */
+export function sentenceScores(spec: TaskSpec, preds: readonly number[], gold: readonly number[], labels: LabelMap | undefined): TaskScores {
+  if (spec.glue !== undefined) {
+    const metrics = glueMetrics(spec.glue, preds, gold);
+    return { metrics, main: Object.keys(metrics)[0]! };
+  }
+  if (spec.family === 'regression') return { metrics: { pearson: pearson(preds, gold), spearmanr: spearman(preds, gold) }, main: 'pearson' };
+  const f1 = labels!.size === 2 ? f1Binary(preds, gold) : f1Macro(preds, gold);
+  return { metrics: { accuracy: accuracy(preds, gold), [labels!.size === 2 ? 'f1' : 'f1_macro']: f1 }, main: 'accuracy' };
+}
+
+/** Word accuracy of predicted tags, and entity-level F1 (the main metric) when the tags read as chunks. */
+export function tagScores(goldTags: readonly (readonly string[])[], predTags: readonly (readonly string[])[], labels: LabelMap): TaskScores {
+  let right = 0;
+  let total = 0;
+  goldTags.forEach((g, i) => g.forEach((t, w) => ((right += t === predTags[i]![w] ? 1 : 0), total++)));
+  const acc = right / total;
+  if (!isChunkTagset(labels)) return { metrics: { accuracy: acc }, main: 'accuracy' };
+  const e = entityScores(goldTags, predTags);
+  return { metrics: { f1: e.f1, precision: e.precision, recall: e.recall, accuracy: acc }, main: 'f1' };
+}
+
 /** The task's metrics on labelled data, as the reference scripts compute them. */
 export function scoreTask(data: TaskData, outputs: readonly FeatureOutput[], labels: LabelMap | undefined, opts: PostprocessOptions = {}): TaskScores {
   const spec = data.spec;
@@ -316,29 +338,13 @@ export function scoreTask(data: TaskData, outputs: readonly FeatureOutput[], lab
   const gold = data.features.map((f) => f.label!);
   switch (spec.family) {
     case 'classification':
-    case 'regression': {
-      const preds = spec.family === 'regression' ? d.values! : d.classes!;
-      if (spec.glue !== undefined) {
-        const metrics = glueMetrics(spec.glue, preds, gold);
-        return { metrics, main: Object.keys(metrics)[0]! };
-      }
-      if (spec.family === 'regression') return { metrics: { pearson: pearson(preds, gold), spearmanr: spearman(preds, gold) }, main: 'pearson' };
-      const f1 = labels!.size === 2 ? f1Binary(preds, gold) : f1Macro(preds, gold);
-      return { metrics: { accuracy: accuracy(preds, gold), [labels!.size === 2 ? 'f1' : 'f1_macro']: f1 }, main: 'accuracy' };
-    }
+    case 'regression':
+      return sentenceScores(spec, spec.family === 'regression' ? d.values! : d.classes!, gold, labels);
     case 'multiple-choice':
       return { metrics: { accuracy: accuracy(d.classes!, gold) }, main: 'accuracy' };
     case 'token-classification': {
       const sentences = (data.examples as { examples: TaggedSentence[] }).examples;
-      const predTags = d.tags!.map((s) => s.map((id) => labels!.label(id)));
-      const goldTags = sentences.map((s) => s.tags);
-      let right = 0;
-      let total = 0;
-      goldTags.forEach((g, i) => g.forEach((t, w) => ((right += t === predTags[i]![w] ? 1 : 0), total++)));
-      const acc = right / total;
-      if (!isChunkTagset(labels!)) return { metrics: { accuracy: acc }, main: 'accuracy' };
-      const e = entityScores(goldTags, predTags);
-      return { metrics: { f1: e.f1, precision: e.precision, recall: e.recall, accuracy: acc }, main: 'f1' };
+      return tagScores(sentences.map((s) => s.tags), d.tags!.map((s) => s.map((id) => labels!.label(id))), labels!);
     }
     case 'question-answering': {
       const examples = (data.examples as { examples: SquadExample[] }).examples;
