@@ -10,7 +10,7 @@ import { buildLabelMap, buildTagMap, LabelMap } from '../data/tasks/labels.ts';
 import { readSquad } from '../data/tasks/squad.ts';
 import { buildSquadFeatures, postprocessSquad, squadV2Answers, type SquadFeature } from '../data/tasks/squad-features.ts';
 import { readSwag } from '../data/tasks/swag.ts';
-import { alignTokenLabels, wordPredictions } from '../data/tasks/token-classification.ts';
+import { fillWordPredictions, tokenWindows } from '../data/tasks/token-classification.ts';
 import { IGNORE_INDEX, type PieceTokenizer } from '../data/tasks/tokenizer.ts';
 import type { ChoiceExample, SquadExample, TaggedSentence, TextExample } from '../data/tasks/types.ts';
 import { batchFeeds } from '../inference/batching.ts';
@@ -128,6 +128,15 @@ const unpadded = (ids: number[], types: number[], mask: number[]): EncodedRow =>
   return { input_ids: ids.slice(0, n), token_type_ids: types.slice(0, n), attention_mask: mask.slice(0, n) };
 };
 
+/**
+ * Token tasks: pieces between the starts of a long sentence's windows, --doc-stride but at most half
+ * a window, so that every word away from the sentence's ends has context on both sides.
+ */
+export function tokenWindowStride(o: Pick<FeatureOptions, 'max_seq_length' | 'doc_stride'>): number {
+  const half = Math.max(1, Math.floor((o.max_seq_length - 2) / 2));
+  return Math.min(o.doc_stride ?? half, half);
+}
+
 /** Features of a file's examples; `labels` maps class names or tags (an unseen one is an error naming its line). */
 export function buildTaskFeatures(tokenizer: PieceTokenizer, data: TaskExamples, spec: TaskSpec, labels: LabelMap | undefined, o: FeatureOptions): TaskData {
   const notes: string[] = [];
@@ -148,13 +157,17 @@ export function buildTaskFeatures(tokenizer: PieceTokenizer, data: TaskExamples,
       break;
     case 'tagged': {
       let lost = 0;
-      features = data.examples.map((s, i) => {
+      let windowed = 0;
+      const stride = tokenWindowStride(o);
+      features = data.examples.flatMap((s, i) => {
         const tagIds = o.labelled === false ? undefined : s.tags.map((t) => labels!.id(t, s.where));
-        const a = alignTokenLabels(tokenizer, s.words, tagIds, { max_length: o.max_seq_length });
-        lost += a.words_without_pieces;
-        return { rows: [unpadded(a.input_ids, a.token_type_ids, a.attention_mask)], token_labels: a.labels, word_ids: a.word_ids, example_index: i };
+        const w = tokenWindows(tokenizer, s.words, tagIds, { max_length: o.max_seq_length, stride });
+        lost += w.words_without_pieces;
+        if (w.features.length > 1) windowed++;
+        return w.features.map((a) => ({ rows: [unpadded(a.input_ids, a.token_type_ids, a.attention_mask)], token_labels: a.labels, word_ids: a.word_ids, example_index: i }));
       });
-      if (lost > 0) notes.push(`${lost} words kept no piece (truncated to ${o.max_seq_length} pieces, or dropped by the tokenizer): predicted as the first tag`);
+      if (windowed > 0) notes.push(`${windowed} sentences longer than ${o.max_seq_length} pieces read in overlapping windows ${stride} pieces apart`);
+      if (lost > 0) notes.push(`${lost} words kept no piece (dropped by the tokenizer): predicted as the first tag`);
       break;
     }
     case 'squad': {
@@ -293,10 +306,12 @@ function decode(data: TaskData, outputs: readonly FeatureOutput[], labels: Label
       const C = labels!.size;
       const fallback = labels!.labels.includes('O') ? labels!.id('O') : 0;
       const sentences = (data.examples as { examples: TaggedSentence[] }).examples;
-      const tags = data.features.map((f, i) => {
+      // A long sentence has several windows; each word is read in the one window that owns it.
+      const tags = sentences.map((s) => new Array<number>(s.words.length).fill(fallback));
+      data.features.forEach((f, i) => {
         const logits = outputs[i]!.logits!;
         const piece = Array.from({ length: logits.length / C }, (_, t) => argmax(logits.subarray(t * C, (t + 1) * C)));
-        return wordPredictions(f.word_ids!, piece, sentences[f.example_index]!.words.length, fallback);
+        fillWordPredictions(tags[f.example_index]!, f.word_ids!, piece);
       });
       return { tags };
     }
