@@ -1,10 +1,11 @@
 // The main job's fine-tuning stage: Brown POS files split by document, simplified tags, and the
 // pre-trained vs random-init comparison run end to end (on the tiny model, a few sentences).
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { finetuneComparison, simplifyBrownTag, writeBrownPosFiles } from '../src/cli/start-finetune.ts';
+import { finetuneComparison, simplifyBrownTag, splitBrownPos, writeBrownPosFiles } from '../src/cli/start-finetune.ts';
+import { brownTaggedSentences } from '../src/data/brown.ts';
 import { readConll } from '../src/data/tasks/conll.ts';
 import * as data from './helpers/finetune-data.ts';
 import { tinyModelFolder } from './helpers/tiny-model.ts';
@@ -19,36 +20,53 @@ test('Brown tags lose title/headline/cited suffixes, the foreign-word prefix and
   assert.equal(simplifyBrownTag('bez*'), 'bez*');
 });
 
-test('Brown POS files: the held-out sentences come from every 20th document, none has an unseen tag', () => {
-  const dir = data.tempDir();
-  const f = writeBrownPosFiles(dir, 20);
-  assert.ok(f.trainCount + f.devCount <= 57340 && f.trainCount + f.devCount > 57300, `${f.trainCount} + ${f.devCount}`); // the corpus has 57340
-  const dev = readConll(f.dev);
-  const train = readConll(f.train);
-  assert.equal(dev.length, f.devCount);
-  assert.equal(train.length, f.trainCount);
-  const tags = new Set(train.flatMap((s) => s.tags));
-  for (const s of dev) for (const t of s.tags) assert.ok(tags.has(t), t);
-  // The first held-out document is ca01 (index 0); its first sentence opens the dev file.
-  assert.deepEqual(dev[0]!.words.slice(0, 3), ['The', 'Fulton', 'County']);
-  assert.deepEqual(dev[0]!.tags.slice(0, 3), ['at', 'np', 'nn']);
+test('Brown POS split by document: training from pre-training documents, dev and test from alternating held-out ones', () => {
+  const sentences = brownTaggedSentences();
+  const split = splitBrownPos(sentences, 20);
+  const order = [...new Set(sentences.map((s) => s.document))];
+  const index = (s: { document: string }) => order.indexOf(s.document);
+  assert.ok(split.train.every((s) => index(s) % 20 !== 0));
+  assert.ok(split.dev.every((s) => index(s) % 40 === 0)); // held-out documents 0, 2, 4, ... of 25
+  assert.ok(split.test.every((s) => index(s) % 40 === 20));
+  assert.equal(new Set(split.dev.map((s) => s.document)).size, 13);
+  assert.equal(new Set(split.test.map((s) => s.document)).size, 12);
+  assert.equal(split.train.length, sentences.filter((s) => index(s) % 20 !== 0).length);
+  // The first held-out document is ca01 (index 0); its first sentence opens dev.
+  assert.deepEqual(split.dev[0]!.words.slice(0, 3), ['The', 'Fulton', 'County']);
 });
 
-test('the comparison fine-tunes both starts with the same budget and draws both bars', async () => {
+test("Brown POS files: seeded samples of each part; every held-out tag is one of the training file's", () => {
+  const f = writeBrownPosFiles(data.tempDir(), { holdOutEvery: 20, train: 500, dev: 200, test: 300, seed: 5 });
+  const [train, dev, testSet] = [readConll(f.train), readConll(f.dev), readConll(f.test)];
+  assert.deepEqual([train.length, dev.length, testSet.length], [f.counts.train, f.counts.dev, f.counts.test]);
+  assert.equal(train.length, 500);
+  assert.ok(dev.length > 180 && testSet.length > 270, `${dev.length} dev, ${testSet.length} test`); // a few dropped for a tag the 500 lack
+  const tags = new Set(train.flatMap((s) => s.tags));
+  assert.equal(tags.size, f.tags);
+  for (const s of [...dev, ...testSet]) for (const t of s.tags) assert.ok(tags.has(t), t);
+  const g = writeBrownPosFiles(data.tempDir(), { holdOutEvery: 20, train: 500, dev: 200, test: 300, seed: 6 });
+  assert.notDeepEqual(readConll(g.train).map((s) => s.words.join(' ')), train.map((s) => s.words.join(' ')));
+});
+
+test('the Brown POS comparison: both arms, every seed and size, comparison.json and the three charts', async () => {
   const dir = data.tempDir();
   const lines: string[] = [];
   const r = await finetuneComparison({
-    out: dir, modelDir: tinyModelFolder(), holdOutEvery: 20, trainSentences: 64, devSentences: 16, epochs: 1, batchSize: 16, lr: 1e-3, maxSeqLength: 64, seed: 3,
+    out: dir, modelDir: tinyModelFolder(), holdOutEvery: 20, trainSentences: 40, sizes: [8, 16], devSentences: 8, testSentences: 12, seeds: 2, seed: 3,
+    recipe: { lrs: [1e-3], batchSize: 8, steps: 4, evalEvery: 2, patience: 1, warmupRatio: 0.1, weightDecay: 0.01, maxSeqLength: 32 },
     log: (l) => lines.push(l),
   });
-  assert.equal(r.metric, 'accuracy'); // POS tags are not chunks
-  for (const v of [r.pretrained, r.random]) assert.ok(v >= 0 && v <= 1);
-  const svg = readFileSync(r.chart, 'utf8');
-  assert.equal((svg.match(/class="bar"/g) ?? []).length, 2);
-  const pre = JSON.parse(readFileSync(join(dir, 'pos-pretrained', 'eval_results.json'), 'utf8'));
-  const rand = JSON.parse(readFileSync(join(dir, 'pos-random-init', 'eval_results.json'), 'utf8'));
-  assert.equal(pre.step, 4); // 64 sentences / 16, one epoch, both runs
-  assert.equal(rand.step, 4);
-  assert.equal(pre.accuracy, r.pretrained);
-  assert.equal(rand.accuracy, r.random);
+  assert.equal(r.result.metric, 'accuracy'); // POS tags are not chunks
+  assert.deepEqual(r.result.seeds, [3, 4]);
+  assert.deepEqual(r.result.sizes.map((s) => s.examples), [8, 16]);
+  assert.equal(r.result.runs.length, 2 * 2 * 2);
+  const json = JSON.parse(readFileSync(join(dir, 'comparison.json'), 'utf8'));
+  assert.equal(json.metric, 'accuracy');
+  for (const arm of ['pretrained', 'random']) {
+    assert.equal(json[arm].scores.length, 2);
+    assert.ok(json[arm].scores.every((x: number) => x >= 0 && x <= 1));
+  }
+  assert.ok(json.baselines['most frequent tag per word'] > 0);
+  for (const f of ['finetune-comparison.svg', 'finetune-dev-curves.svg', 'finetune-low-resource.svg']) assert.ok(existsSync(join(dir, f)), f);
+  assert.match(r.lines.join('\n'), /most frequent tag per word/);
 });

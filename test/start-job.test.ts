@@ -21,7 +21,7 @@ test("npm start's job: Brown split by document, vocabulary, data, pre-training, 
   try {
     const lines: string[] = [];
     const summary = await runStartJob({
-      out, steps: 2, batchSize: 2, maxSeqLength: 32, vocabSize: 300, lr: 1e-3, seed: 1, holdOutEvery: 20, finetune: false,
+      out, config: 'tiny', steps: 2, batchSize: 2, maxSeqLength: 32, vocabSize: 300, lr: 1e-3, seed: 1, holdOutEvery: 20, finetune: false,
       log: (l) => lines.push(l),
     });
     assert.match(lines.join('\n'), /475 documents for training, 25 held out/);

@@ -6,20 +6,23 @@ import { join } from 'node:path';
 import { brownDocuments, brownPretrainingText, type BrownDocument } from '../data/brown.ts';
 import { openPretrainingData } from '../data/dataset.ts';
 import { makePretrainingData } from '../data/make.ts';
-import { makeConfig } from '../model/config.ts';
+import { makeConfig, type PresetName } from '../model/config.ts';
 import { trainWordPieceVocab } from '../tokenizer/train.ts';
 import { JsonlLog } from '../train/progress.ts';
 import { pretrain, writePretrainCurves, type PretrainResult, type StepRecord } from '../train/pretrain.ts';
-import { FINETUNE_STAGE_DEFAULTS, finetuneComparison, type FinetuneComparison } from './start-finetune.ts';
+import { FINETUNE_STAGE_DEFAULTS, finetuneComparison, type FinetuneComparison, type FinetuneStageOptions } from './start-finetune.ts';
 
 export interface StartOptions {
   out: string;
+  /** The model size (a preset of config.ts). */
+  config: PresetName;
   /** Optimizer steps of pre-training. */
   steps: number;
   batchSize: number;
   maxSeqLength: number;
   vocabSize: number;
   lr: number;
+  /** Seeds everything random in the run: data, initialisation, pre-training order and dropout, the fine-tuning samples and runs. */
   seed: number;
   /** Every n-th Brown document is held out for evaluation. */
   holdOutEvery: number;
@@ -27,6 +30,9 @@ export interface StartOptions {
   onStep?: (r: StepRecord) => void;
   /** Fine-tune the pre-trained model and a random-init one on Brown POS tagging (default true). */
   finetune?: boolean;
+  /** The comparison's settings (default FINETUNE_STAGE_DEFAULTS). */
+  finetuneOptions?: Partial<Omit<FinetuneStageOptions, 'out' | 'modelDir' | 'holdOutEvery' | 'seed' | 'log'>>;
+  threads?: number;
 }
 
 // Chosen so that a mini BERT visibly learns in a few minutes on 2 cores. A BERT first sits on a
@@ -36,6 +42,7 @@ export interface StartOptions {
 // balance: at 32 tokens most chunks hold one sentence, which is always a NotNext pair (78% of them).
 export const START_DEFAULTS: Omit<StartOptions, 'log'> = {
   out: 'runs/start',
+  config: 'mini',
   steps: 1500,
   batchSize: 8,
   maxSeqLength: 64,
@@ -51,7 +58,7 @@ export interface StartSummary {
   baseline_mlm_accuracy: number;
   /** Held-out accuracy of always predicting the training data's more frequent next-sentence label. */
   baseline_nsp_accuracy: number;
-  /** Brown POS dev scores, pre-trained vs random initialisation. */
+  /** Brown POS test scores, pre-trained vs random initialisation. */
   finetune?: FinetuneComparison;
   seconds: Record<string, number>;
 }
@@ -134,7 +141,7 @@ export async function runStartJob(o: StartOptions): Promise<StartSummary> {
   await make(heldOutText, heldOutData, 1);
   o.log(`pre-training examples: ${made.instances} (seq ${o.maxSeqLength}, ${((100 * made.not_next) / made.instances).toFixed(1)}% NotNext)`);
 
-  const config = makeConfig('mini', { vocab_size: tokenizer.vocabSize, max_position_embeddings: 512 });
+  const config = makeConfig(o.config, { vocab_size: tokenizer.vocabSize, max_position_embeddings: 512 });
   const modelDir = join(o.out, 'model');
   mkdirSync(modelDir, { recursive: true });
   const log = JsonlLog.open(join(modelDir, 'log.jsonl'), { keepThroughStep: 0 });
@@ -157,6 +164,7 @@ export async function runStartJob(o: StartOptions): Promise<StartSummary> {
       keepLast: 1,
       resume: false,
       evalData: heldOutData,
+      threads: o.threads,
       onStep: (r) => {
         log.write({ ...r });
         o.onStep?.(r);
@@ -171,6 +179,25 @@ export async function runStartJob(o: StartOptions): Promise<StartSummary> {
   o.log(`curves: ${curves.loss}, ${curves.accuracy}; step log: ${log.path}`);
   const compared = o.finetune === false
     ? undefined
-    : await timed('finetune', () => finetuneComparison({ ...FINETUNE_STAGE_DEFAULTS, out: o.out, modelDir, holdOutEvery: o.holdOutEvery, seed: o.seed, log: o.log }));
-  return { pretrain: result, baseline_mlm_accuracy: baseline.heldOut.mlm, baseline_nsp_accuracy: baseline.heldOut.nsp, finetune: compared, seconds };
+    : await timed('finetune', () =>
+      finetuneComparison({
+        ...FINETUNE_STAGE_DEFAULTS, ...o.finetuneOptions, sizes: [...(o.finetuneOptions?.sizes ?? FINETUNE_STAGE_DEFAULTS.sizes)],
+        recipe: { ...FINETUNE_STAGE_DEFAULTS.recipe, lrs: [...FINETUNE_STAGE_DEFAULTS.recipe.lrs], ...o.finetuneOptions?.recipe },
+        out: o.out, modelDir, holdOutEvery: o.holdOutEvery, seed: o.seed, threads: o.threads, log: o.log,
+      }));
+  const summary: StartSummary = { pretrain: result, baseline_mlm_accuracy: baseline.heldOut.mlm, baseline_nsp_accuracy: baseline.heldOut.nsp, finetune: compared, seconds };
+  writeFileSync(join(o.out, 'summary.json'), `${JSON.stringify(summaryRecord(o, summary), null, 2)}\n`);
+  return summary;
+}
+
+/** What summary.json keeps of a run: its settings, held-out pre-training scores against their baselines, the comparison's headline, the time of each stage. */
+function summaryRecord(o: StartOptions, s: StartSummary): Record<string, unknown> {
+  const { log: _log, onStep: _onStep, ...settings } = o;
+  const c = s.finetune?.result;
+  return {
+    settings,
+    pretrain: { steps: s.pretrain.steps, eval: s.pretrain.eval, baseline_mlm_accuracy: s.baseline_mlm_accuracy, baseline_nsp_accuracy: s.baseline_nsp_accuracy },
+    comparison: c && { metric: c.metric, examples: c.examples, pretrained: { lr: c.pretrained.lr, scores: c.pretrained.scores, mean: c.pretrained.mean, std: c.pretrained.std }, random: { lr: c.random.lr, scores: c.random.scores, mean: c.random.mean, std: c.random.std }, baselines: c.baselines, sizes: c.sizes.map((z) => ({ examples: z.examples, pretrained: z.pretrained.mean, random: z.random.mean, baselines: z.baselines })) },
+    seconds: s.seconds,
+  };
 }
