@@ -9,10 +9,12 @@ import { brownDocuments, brownPretrainingText } from '../src/data/brown.ts';
 import { openPretrainingData } from '../src/data/dataset.ts';
 import { makePretrainingData } from '../src/data/make.ts';
 import { makeConfig, type BertConfig } from '../src/model/config.ts';
+import { BertTokenizer } from '../src/tokenizer/bert-tokenizer.ts';
 import { trainWordPieceVocab } from '../src/tokenizer/train.ts';
 import { listCheckpoints, optimizerStatePath, readTrainingState } from '../src/train/checkpoints.ts';
 import { AdamW } from '../src/train/optimizer.ts';
 import { pretrain, type PretrainOptions } from '../src/train/pretrain.ts';
+import { runCli } from './helpers/cli-in-process.ts';
 
 // A small corpus (40 Brown documents), a 400-token vocabulary and a tiny model: seconds per run.
 let work: string;
@@ -113,5 +115,35 @@ describe('pre-training loop', () => {
     const resumed = await pretrain(options(out, { config: { ...config }, steps: 100000, saveEvery: 1, resume: true, stopAfter: before + 2, batchSize: 16, lr: 1e-4, warmupSteps: 10000, seed: 42 }));
     assert.equal(resumed.steps, before + 2);
     assert.ok(readdirSync(out).every((f) => !f.endsWith('.tmp') || f.startsWith('.')), 'temp folders are hidden');
+  });
+});
+
+describe('continued pre-training (--init)', () => {
+  test("--init alone: the folder's config.json is the config, its tokenizer files go into every checkpoint and the final model", async () => {
+    const base = join(work, 'init-base');
+    await pretrain(options(base, { steps: 2 }));
+    const out = join(work, 'init-continued');
+    const r = await runCli(['pretrain', '--data', data, '--init', base, '--out', out, '--steps', '2', '--batch-size', '16', '--save-every', '1', '--threads', '1']);
+    assert.equal(r.code, 0, r.stderr);
+    const folder = loadCheckpoint(out);
+    assert.equal(folder.config.hidden_size, config.hidden_size);
+    assert.equal(folder.config.vocab_size, config.vocab_size);
+    for (const dir of [out, ...listCheckpoints(out).map((c) => c.dir)]) assert.ok(existsSync(join(dir, 'vocab.txt')), `vocab.txt in ${dir}`);
+    // The saved folder is a model `bert embed` can load: weights, config and tokenizer.
+    assert.equal(BertTokenizer.fromDirectory(out).vocabSize, config.vocab_size);
+  });
+
+  test('a --config that contradicts the --init folder is an error naming both', async () => {
+    const base = join(work, 'init-base-2');
+    await pretrain(options(base, { steps: 2 }));
+    const r = await runCli(['pretrain', '--data', data, '--init', base, '--config', 'tiny', '--out', join(work, 'init-bad'), '--steps', '1', '--threads', '1']);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /--config tiny \(hidden_size 128.*contradicts --init .*init-base-2.*hidden_size 32/);
+  });
+
+  test('without --init, --config is required', async () => {
+    const r = await runCli(['pretrain', '--data', data, '--out', join(work, 'no-config'), '--steps', '1']);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /--config is required without --init/);
   });
 });

@@ -10,7 +10,7 @@ import { nonNegativeNumber, positiveInt } from '../flags.ts';
 
 interface Flags {
   data: string;
-  config: string;
+  config?: string;
   init?: string;
   tokenizer?: string;
   out: string;
@@ -32,12 +32,32 @@ interface Flags {
   threads?: string;
 }
 
-/** A preset name, or a config.json (with vocab_size from the tokenizer when it differs). */
-function resolveConfig(flags: Flags, vocabSize: number | undefined): BertConfig {
+/** The fields that decide the shapes of a model's weights: a --config that differs from --init's on one cannot load it. */
+const SHAPE_FIELDS = ['vocab_size', 'hidden_size', 'num_hidden_layers', 'num_attention_heads', 'intermediate_size', 'max_position_embeddings', 'type_vocab_size'] as const;
+
+/**
+ * The model's config: --init's config.json when continuing a model folder (a --config that contradicts
+ * it on a weight shape is an error naming both), else a preset (vocab_size from the tokenizer) or a
+ * config.json file.
+ */
+export function resolveConfig(flags: Pick<Flags, 'config' | 'init' | 'dropout'>, vocabSize: number | undefined): BertConfig {
+  const initConfig = flags.init === undefined ? undefined : join(flags.init, 'config.json');
+  if (initConfig !== undefined && !existsSync(initConfig)) throw new BertError('--init folder has no config.json', flags.init);
   let config: BertConfig;
-  if (flags.config in PRESETS) config = makeConfig(flags.config as PresetName, vocabSize === undefined ? {} : { vocab_size: vocabSize });
+  if (flags.config === undefined) {
+    if (initConfig === undefined) throw new BertError('--config is required without --init (a preset or a config.json file)');
+    config = readConfigJson(initConfig);
+  } else if (flags.config in PRESETS) config = makeConfig(flags.config as PresetName, vocabSize === undefined ? {} : { vocab_size: vocabSize });
   else if (existsSync(flags.config) && statSync(flags.config).isFile()) config = readConfigJson(flags.config);
   else throw new BertError(`--config must be one of ${Object.keys(PRESETS).join(', ')} or a config.json file, got ${JSON.stringify(flags.config)}`);
+  if (initConfig !== undefined && flags.config !== undefined) {
+    const folder = readConfigJson(initConfig);
+    const differ = SHAPE_FIELDS.filter((k) => folder[k] !== config[k]);
+    if (differ.length > 0) {
+      const show = (c: BertConfig) => differ.map((k) => `${k} ${c[k]}`).join(', ');
+      throw new BertError(`--config ${flags.config} (${show(config)}) contradicts --init ${initConfig} (${show(folder)}): leave out --config to continue the folder's model`);
+    }
+  }
   if (flags.dropout !== undefined) {
     const p = nonNegativeNumber(flags.dropout, '--dropout');
     config = { ...config, hidden_dropout_prob: p, attention_probs_dropout_prob: p };
@@ -48,15 +68,22 @@ function resolveConfig(flags: Flags, vocabSize: number | undefined): BertConfig 
   return config;
 }
 
+/** The tokenizer folder copied into saved models: --tokenizer, else --init's own tokenizer files when it has them. */
+export function tokenizerFolder(flags: Pick<Flags, 'tokenizer' | 'init'>): string | undefined {
+  if (flags.tokenizer !== undefined) return flags.tokenizer;
+  if (flags.init !== undefined && ['vocab.txt', 'tokenizer.json'].some((f) => existsSync(join(flags.init!, f)))) return flags.init;
+  return undefined;
+}
+
 export function register(program: Command): void {
   program
     .command('pretrain')
     .description('pre-train BERT (masked LM + next-sentence prediction) on data from make-pretraining-data')
     .requiredOption('--data <path>', 'a shard folder or a BERT JSONL file')
-    .requiredOption('--config <name|file>', `a preset (${Object.keys(PRESETS).join(', ')}) or a config.json`)
+    .option('--config <name|file>', `a preset (${Object.keys(PRESETS).join(', ')}) or a config.json (default with --init: its config.json)`)
     .requiredOption('--out <dir>', 'output folder: checkpoints, the final model, log, loss curve')
-    .option('--init <dir>', 'start from this model folder (Hugging Face or bert-ts)')
-    .option('--tokenizer <dir>', 'tokenizer folder, copied into saved models (sets vocab_size for presets)')
+    .option('--init <dir>', 'continue pre-training this model folder (Hugging Face or bert-ts): its config and tokenizer files')
+    .option('--tokenizer <dir>', 'tokenizer folder, copied into saved models (sets vocab_size for presets; default with --init: its tokenizer)')
     .option('--batch-size <n>', 'examples per optimizer step (split over --grad-accum micro-batches)', '32')
     .option('--lr <x>', 'peak learning rate', '1e-4')
     .option('--warmup-steps <n>', 'linear warmup steps (default 10% of --steps)')
@@ -74,7 +101,8 @@ export function register(program: Command): void {
     .option('--eval-data <path>', 'held-out pre-training data to evaluate at the end')
     .option('--threads <n>', 'ONNX Runtime threads (default: all cores)')
     .action(async (flags: Flags) => {
-      const tokenizer = flags.tokenizer ? BertTokenizer.fromDirectory(flags.tokenizer) : undefined;
+      const tokenizerDir = tokenizerFolder(flags);
+      const tokenizer = tokenizerDir ? BertTokenizer.fromDirectory(tokenizerDir) : undefined;
       const config = resolveConfig(flags, tokenizer?.vocabSize);
       const steps = positiveInt(flags.steps, '--steps');
       const warmup = flags.warmupSteps === undefined ? Math.round(steps * 0.1) : Math.round(nonNegativeNumber(flags.warmupSteps, '--warmup-steps'));
@@ -85,7 +113,7 @@ export function register(program: Command): void {
         data: flags.data,
         config,
         init: flags.init,
-        tokenizerDir: flags.tokenizer,
+        tokenizerDir,
         out: flags.out,
         batchSize: positiveInt(flags.batchSize, '--batch-size'),
         lr: nonNegativeNumber(flags.lr, '--lr'),
