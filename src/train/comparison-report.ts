@@ -51,7 +51,7 @@ export function writeComparison(result: ComparisonResult, dir: string, opts: { t
   writeFileAtomic(files.curves, lineChartSvg(curves, { title: `${opts.title}: dev ${m} while fine-tuning (${result.examples} labeled examples)`, xLabel: 'fine-tuning step', yLabel: `dev ${m}` }));
   const sizes = result.sizes.map((s) => s.examples);
   const low: LineSeries[] = [
-    ...ARMS.map((arm) => ({ name: `${ARM_NAMES[arm]} (mean of ${result.seeds.length} seeds)`, x: sizes, y: result.sizes.map((s) => s[arm].mean), color: ARM_COLORS[arm] })),
+    ...ARMS.map((arm) => ({ name: `${ARM_NAMES[arm]} (mean over seeds)`, x: sizes, y: result.sizes.map((s) => s[arm].mean), color: ARM_COLORS[arm] })),
     ...baselineNames.map((name, k) => ({ name, x: sizes, y: result.sizes.map((s) => s.baselines[name] ?? NaN), color: BASELINE_COLORS[k % BASELINE_COLORS.length], dashed: true })),
   ];
   writeFileAtomic(files.lowResource, lineChartSvg(low, { title: `${opts.title}: test ${m} against labeled examples`, xLabel: 'labeled training examples', yLabel: `test ${m}` }));

@@ -56,6 +56,8 @@ export interface ComparisonOptions {
   /** The size reported as the headline (default: the first of `sizes`). */
   mainSize?: number;
   recipe: ComparisonRecipe;
+  /** Seeds run at the sizes other than the headline (default all of `seeds`; fewer makes the curve cheaper). */
+  curveSeeds?: number;
   /** 'each' picks the learning rate on dev at every size; 'main' picks it at the headline size and reuses it (cheaper). */
   selectAt?: 'each' | 'main';
   /** Keep every run's best weights (default: only their scores, curves and logs). */
@@ -132,6 +134,7 @@ export function meanStd(xs: readonly number[]): { mean: number; std: number } {
 function checkOptions(o: ComparisonOptions): void {
   const r = o.recipe;
   if (o.seeds.length === 0) throw new BertError('a comparison needs at least one seed');
+  if (o.curveSeeds !== undefined && !(Number.isInteger(o.curveSeeds) && o.curveSeeds > 0)) throw new BertError(`curveSeeds must be a positive integer, got ${o.curveSeeds}`);
   if (o.sizes.length === 0 || o.sizes.some((n) => !(Number.isInteger(n) && n > 0))) throw new BertError(`labeled-set sizes must be positive integers, got ${JSON.stringify(o.sizes)}`);
   if (r.lrs.length === 0 || r.lrs.some((x) => !(x > 0))) throw new BertError(`learning rates must be positive, got ${JSON.stringify(r.lrs)}`);
   for (const [k, v] of [['batchSize', r.batchSize], ['steps', r.steps], ['evalEvery', r.evalEvery], ['patience', r.patience]] as const) {
@@ -205,14 +208,15 @@ export async function compareInitializations(o: ComparisonOptions): Promise<Comp
   };
 
   for (const examples of order) {
-    say(`${spec.name}: ${examples} labeled examples${examples === available ? ' (all)' : ''}, seeds ${o.seeds.join(', ')}`);
+    const seeds = examples === mainSize ? o.seeds : o.seeds.slice(0, o.curveSeeds ?? o.seeds.length);
+    say(`${spec.name}: ${examples} labeled examples${examples === available ? ' (all)' : ''}, seeds ${seeds.join(', ')}`);
     const arms = {} as Record<Arm, ArmResult>;
     for (const arm of ARMS) {
       const lrs = o.selectAt === 'main' && chosen.has(arm) ? [chosen.get(arm)!] : o.recipe.lrs;
       let best: { lr: number; dev: number; runs: RunRecord[] } | undefined;
       for (const lr of lrs) {
         const done: RunRecord[] = [];
-        for (const seed of o.seeds) done.push(await runOne(arm, examples, lr, seed));
+        for (const seed of seeds) done.push(await runOne(arm, examples, lr, seed));
         const dev = meanStd(done.map((r) => r.dev)).mean;
         if (best === undefined || dev > best.dev) best = { lr, dev, runs: done };
       }
@@ -224,7 +228,7 @@ export async function compareInitializations(o: ComparisonOptions): Promise<Comp
       };
       if (lrs.length > 1) say(`  ${ARM_NAMES[arm]} keeps lr ${best!.lr} (mean dev ${fmt(best!.dev)})`);
     }
-    const baselines = averageBaselines(o.seeds.map((seed) => trivialBaselines(spec, sampled(train, examples, seed), test, labels)));
+    const baselines = averageBaselines(seeds.map((seed) => trivialBaselines(spec, sampled(train, examples, seed), test, labels)));
     results.set(examples, { examples, ...arms, baselines });
   }
 
