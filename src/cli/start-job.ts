@@ -39,9 +39,9 @@ export interface StartOptions {
 
 // Measured on 16 cores, 2 threads per run (README, "What npm start does"): the tiny config pre-trains
 // some 14,000 tokens/s at 16 x 64 tokens, mini some 2,000 (its 1,500 steps of 8 did not finish in 7
-// minutes), so tiny reads 5-7 times the text in the same minutes. lr 2e-3 reached a lower loss
-// than 1e-3 in 2,500 steps; 128-token and 32-token examples, vocabularies of 4,000 and 8,000 and
-// dropout 0 changed the fine-tuning comparison by less than a point. Sequences of 64 keep
+// minutes), so tiny reads 5-7 times the text in the same minutes. Peak lr 2e-3 and 1e-3, 128-token
+// and 32-token examples, vocabularies of 4,000 and 8,000 and dropout 0 all moved the fine-tuning
+// comparison by about a point or less. Sequences of 64 keep
 // next-sentence pairs near the paper's balance: at 32 tokens most chunks hold one sentence, which
 // is always a NotNext pair (78% of them).
 export const START_DEFAULTS: Omit<StartOptions, 'log'> = {
