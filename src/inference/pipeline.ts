@@ -3,11 +3,11 @@
 // requests are tokenized, sorted into length buckets, run batch by batch, and returned in order.
 import { availableParallelism } from 'node:os';
 import { loadCheckpoint } from '../checkpoint/folder.ts';
-import { bertParameterShapes, describeMatch, matchState, type BertHead } from '../checkpoint/keys.ts';
+import { bertParameterShapes, type BertHead } from '../checkpoint/keys.ts';
 import type { FloatTensor } from '../checkpoint/tensor.ts';
+import { loadWeights } from '../checkpoint/weights.ts';
 import { BertError } from '../errors.ts';
 import type { BertConfig } from '../model/config.ts';
-import { initParams } from '../model/init.ts';
 import type { CompiledGraph, HostTensor } from '../runtime/session.ts';
 import { BertTokenizer } from '../tokenizer/bert-tokenizer.ts';
 import type { Encoding } from '../tokenizer/types.ts';
@@ -75,25 +75,22 @@ export function numLabelsOf(config: BertConfig, tensors: ReadonlyMap<string, Flo
   return tensors.get('classifier.weight')?.shape[0] ?? 2;
 }
 
-export interface LoadedWeights {
+export interface HeadWeights {
   head: BertHead;
   numLabels: number;
-  /** The checkpoint's tensors plus fresh ones for what it lacked. */
+  /** The checkpoint's tensors plus fresh ones for what it lacked (loadWeights). */
   weights: Map<string, FloatTensor>;
 }
 
-/** Matches a checkpoint against its head's parameters as from_pretrained does, logging the HF messages. */
-export function resolveWeights(dir: string, log: (line: string) => void): LoadedWeights & { config: BertConfig } {
+/** A model folder's weights under the head it carries, loaded as from_pretrained does (loadWeights). */
+export function resolveWeights(dir: string, log: (line: string) => void): HeadWeights & { config: BertConfig } {
   const ckpt = loadCheckpoint(dir);
   const head = detectHead(ckpt.config, ckpt.tensors);
   const numLabels = numLabelsOf(ckpt.config, ckpt.tensors);
-  const expected = bertParameterShapes(ckpt.config, head, numLabels);
-  const match = matchState(expected, ckpt.tensors, ckpt.source);
-  for (const line of describeMatch(match, CLASS_OF_HEAD[head], dir)) log(line);
-  const weights = new Map(ckpt.tensors);
-  const fresh = initParams(new Map(match.missing.map((k) => [k, expected.get(k)!])), ckpt.config, 0);
-  for (const [k, t] of fresh) weights.set(k, t);
-  return { config: ckpt.config, head, numLabels, weights };
+  const shapes = bertParameterShapes(ckpt.config, head, numLabels);
+  const { params } = loadWeights(ckpt, { shapes, modelName: CLASS_OF_HEAD[head], config: ckpt.config, seed: 0, say: log });
+  // Unexpected tensors stay: a BertForMaskedLM checkpoint that kept its pooler can still pool with it.
+  return { config: ckpt.config, head, numLabels, weights: new Map([...ckpt.tensors, ...params]) };
 }
 
 export async function loadInferenceModel(dir: string, opts: LoadOptions = {}): Promise<InferenceModel & BertInference> {

@@ -6,7 +6,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadCheckpoint, saveCheckpoint } from '../checkpoint/folder.ts';
-import { bertParameterShapes, describeMatch, matchState } from '../checkpoint/keys.ts';
+import { loadWeights } from '../checkpoint/weights.ts';
 import { epochOrder } from '../data/dataset.ts';
 import type { ColumnOptions } from '../data/tasks/generic.ts';
 import { LabelMap } from '../data/tasks/labels.ts';
@@ -14,11 +14,10 @@ import { BertError } from '../errors.ts';
 import { writeFileAtomic } from '../io/atomic.ts';
 import { lengthBuckets } from '../inference/batching.ts';
 import type { BertConfig } from '../model/config.ts';
-import { initParams } from '../model/init.ts';
 import type { ParamTensor } from '../model/runner.ts';
 import { CompiledGraph, type HostTensor } from '../runtime/session.ts';
 import { BertTokenizer } from '../tokenizer/bert-tokenizer.ts';
-import { ARCHITECTURE_OF_FAMILY, finetuneForward, finetuneObjective, HEAD_OF_FAMILY, type FinetuneHead } from './finetune-objectives.ts';
+import { ARCHITECTURE_OF_FAMILY, finetuneForward, finetuneObjective, headParameters, type FinetuneHead } from './finetune-objectives.ts';
 import {
   buildTaskFeatures, collate, featureLength, labelMapOf, numChoices, predictionRecords, readTaskExamples, scoreTask, splitOutputs, taskSpec,
   type FeatureOutput, type TaskData, type TaskScores, type TaskSpec,
@@ -96,26 +95,6 @@ export interface FinetuneResult {
   stoppedEarly: boolean;
   modelDir: string;
   config: BertConfig;
-}
-
-/** The encoder of `dir` (or fresh weights) under `head`'s parameter names; missing ones (the new head) fresh, as from_pretrained. */
-export function startingParams(
-  dir: string,
-  config: BertConfig,
-  head: FinetuneHead,
-  opts: { seed: number; randomInit?: boolean; say: (m: string) => void; tensors?: ReadonlyMap<string, ParamTensor>; source?: string },
-): Map<string, ParamTensor> {
-  const shapes = bertParameterShapes(config, HEAD_OF_FAMILY[head.family], head.numLabels);
-  const fresh = initParams(shapes, config, opts.seed);
-  if (opts.randomInit) return fresh;
-  const tensors = opts.tensors ?? loadCheckpoint(dir).tensors;
-  const match = matchState(shapes, tensors, opts.source ?? dir);
-  for (const line of describeMatch(match, ARCHITECTURE_OF_FAMILY[head.family], dir)) opts.say(line);
-  // Copies: the optimizer updates in place, and the loaded tensors may be shared.
-  return new Map([...shapes.keys()].map((name) => {
-    const t = tensors.get(name);
-    return [name, t ? { shape: [...t.shape], data: Float32Array.from(t.data) } : fresh.get(name)!];
-  }));
 }
 
 /** config.json of a fine-tuned model: its class, its label names, regression's problem_type. */
@@ -219,7 +198,7 @@ export async function finetune(o: FinetuneOptions): Promise<FinetuneResult> {
     throw new BertError(`dev examples have ${numChoices(dev)} endings, training examples ${head.numLabels}`, o.dev);
   }
   const config = finetunedConfig(ckpt.config, spec, labels);
-  const params = startingParams(o.model, config, head, { seed: o.seed, randomInit: o.randomInit, say, tensors: ckpt.tensors, source: ckpt.source });
+  const params = loadWeights(o.randomInit ? undefined : ckpt, { ...headParameters(config, head), config, seed: o.seed, say, writable: true }).params;
 
   const stepsPerEpoch = Math.ceil(trainFeatures.length / o.batchSize);
   const totalSteps = stepsPerEpoch * o.epochs;
@@ -359,7 +338,7 @@ async function runOnFile(o: RunOptions, labelled: boolean): Promise<{ data: Task
   });
   for (const n of data.notes) o.onMessage?.(n);
   const head = headOf(spec, labels, data);
-  const params = startingParams(o.model, ckpt.config, head, { seed: 0, say: o.onMessage ?? (() => {}), tensors: ckpt.tensors, source: ckpt.source });
+  const params = loadWeights(ckpt, { ...headParameters(ckpt.config, head), config: ckpt.config, seed: 0, say: o.onMessage ?? (() => {}) }).params;
   const forward = await ForwardRunner.compile(ckpt.config, head, o.threads);
   try {
     return { data, outputs: await forward.run(data, params, o.batchSize ?? 32), labels };

@@ -5,13 +5,13 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadCheckpoint, saveCheckpoint } from '../checkpoint/folder.ts';
-import { bertParameterShapes, describeMatch, matchState } from '../checkpoint/keys.ts';
+import { bertParameterShapes } from '../checkpoint/keys.ts';
+import { loadWeights } from '../checkpoint/weights.ts';
 import { epochOrder, openPretrainingData, type PretrainingDataset } from '../data/dataset.ts';
 import { prefetchBatches, type PrefetchedBatch } from '../data/prefetch.ts';
 import type { PretrainingBatch } from '../data/records.ts';
 import { BertError } from '../errors.ts';
 import type { BertConfig } from '../model/config.ts';
-import { initParams } from '../model/init.ts';
 import { ModelRunner, type ParamTensor } from '../model/runner.ts';
 import type { HostTensor } from '../runtime/session.ts';
 import {
@@ -108,19 +108,6 @@ function runIdentity(o: PretrainOptions): Record<string, unknown> {
   return { batchSize: o.batchSize, gradAccum: o.gradAccum, seed: o.seed, shuffle: o.shuffle, lr: o.lr, warmupSteps: o.warmupSteps, steps: o.steps };
 }
 
-function startingParams(o: PretrainOptions, say: (m: string) => void): Map<string, ParamTensor> {
-  const shapes = bertParameterShapes(o.config, 'pretraining');
-  const fresh = () => initParams(shapes, o.config, o.seed);
-  if (!o.init) return fresh();
-  const ckpt = loadCheckpoint(o.init);
-  const match = matchState(shapes, ckpt.tensors, ckpt.source);
-  for (const line of describeMatch(match, 'BertForPreTraining', ckpt.source)) say(line);
-  const params = new Map<string, ParamTensor>();
-  const init = match.missing.length ? fresh() : undefined;
-  for (const [name] of shapes) params.set(name, ckpt.tensors.get(name) ?? init!.get(name)!);
-  return params;
-}
-
 export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
   const say = o.onMessage ?? (() => {});
   if (o.batchSize % o.gradAccum !== 0) throw new BertError(`--batch-size ${o.batchSize} is not a multiple of --grad-accum ${o.gradAccum}`);
@@ -144,7 +131,8 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
     params = new Map(loadCheckpoint(last.dir).tensors);
     say(`resuming from ${last.dir} (step ${state.step})`);
   } else {
-    params = startingParams(o, say);
+    const shapes = bertParameterShapes(o.config, 'pretraining');
+    params = loadWeights(o.init, { shapes, modelName: 'BertForPreTraining', config: o.config, seed: o.seed, say, writable: true }).params;
   }
 
   const objective = preTrainingObjective(o.config, { training: true });
