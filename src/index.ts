@@ -44,6 +44,8 @@ export type { TaskName, TaskSpec, TaskExamples, Feature, TaskData, TaskScores } 
 export { buildChoiceFeatures } from './data/tasks/choice-features.ts';
 export type { ChoiceFeature, EncodedRow } from './data/tasks/choice-features.ts';
 export { applyUpdate } from './train/update.ts';
+export { OptimizerStep } from './train/accumulate.ts';
+export type { OptimizerStepOptions, MicroBatches, OptimizerStepResult } from './train/accumulate.ts';
 // The engine: symbolic graphs, autodiff, ONNX, ONNX Runtime.
 export { Graph, Value } from './graph/graph.ts';
 export type { DType, Shape, HostData } from './graph/graph.ts';
@@ -55,7 +57,7 @@ export type { HostTensor, SessionOptions } from './runtime/session.ts';
 // The model and pre-training.
 export * as bert from './model/bert.ts';
 export { initParams } from './model/init.ts';
-export { ModelRunner } from './model/runner.ts';
+export { ModelRunner, feedParams, checkParam } from './model/runner.ts';
 export type { ParamTensor } from './model/runner.ts';
 export { TrainStep } from './train/step.ts';
 export type { TrainGraph, StepResult } from './train/step.ts';

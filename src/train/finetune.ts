@@ -14,19 +14,18 @@ import { BertError } from '../errors.ts';
 import { writeFileAtomic } from '../io/atomic.ts';
 import { lengthBuckets } from '../inference/batching.ts';
 import type { BertConfig } from '../model/config.ts';
-import type { ParamTensor } from '../model/runner.ts';
-import { CompiledGraph, type HostTensor } from '../runtime/session.ts';
+import { ModelRunner, type ParamTensor } from '../model/runner.ts';
 import { BertTokenizer } from '../tokenizer/bert-tokenizer.ts';
 import { ARCHITECTURE_OF_FAMILY, finetuneForward, finetuneObjective, headParameters, type FinetuneHead } from './finetune-objectives.ts';
 import {
   buildTaskFeatures, collate, featureLength, labelMapOf, numChoices, predictionRecords, readTaskExamples, scoreTask, splitOutputs, taskSpec,
   type FeatureOutput, type TaskData, type TaskScores, type TaskSpec,
 } from './finetune-tasks.ts';
-import { AdamW, GradAccumulator } from './optimizer.ts';
+import { AdamW } from './optimizer.ts';
+import { OptimizerStep } from './accumulate.ts';
 import { writeLossCurveSvg } from './plot.ts';
 import { checkSchedule, warmupFromRatio } from './schedule.ts';
 import { TrainStep } from './step.ts';
-import { applyUpdate } from './update.ts';
 
 /** How inputs become features; eval and predict must use what training used. */
 export interface FeatureFlags {
@@ -137,13 +136,15 @@ function sample<T>(items: readonly T[], n: number | undefined, seed: number): T[
 /** A forward graph (dropout off) compiled once, run over features in length buckets. */
 export class ForwardRunner {
   private constructor(
-    private readonly compiled: CompiledGraph,
+    private readonly runner: ModelRunner,
     readonly head: FinetuneHead,
+    /** The tokenizer's [PAD] id, for padding batches as inference does. */
+    private readonly padId: number,
   ) {}
 
-  static async compile(config: BertConfig, head: FinetuneHead, threads?: number): Promise<ForwardRunner> {
-    const { outputs } = finetuneForward(config, head, { training: false });
-    return new ForwardRunner(await CompiledGraph.compile(outputs, { threads }), head);
+  static async compile(config: BertConfig, head: FinetuneHead, opts: { padId: number; threads?: number }): Promise<ForwardRunner> {
+    const { ctx, outputs } = finetuneForward(config, head, { training: false });
+    return new ForwardRunner(await ModelRunner.create(ctx, outputs, { threads: opts.threads }), head, opts.padId);
   }
 
   /** One output per feature, in feature order. */
@@ -153,19 +154,14 @@ export class ForwardRunner {
     const out: FeatureOutput[] = new Array(data.features.length);
     for (const batch of lengthBuckets(lengths, { maxBatch: batchSize, maxTokens: batchSize * maxLen })) {
       const features = batch.map((i) => data.features[i]!);
-      const feeds: Record<string, HostTensor> = collate(features, this.head.family, false);
-      for (const v of this.compiled.inputs) {
-        const p = params.get(v.name);
-        if (p) feeds[v.name] = { dtype: 'float32', shape: p.shape, data: p.data };
-      }
-      const r = await this.compiled.run(feeds);
+      const r = await this.runner.run(collate(features, this.head.family, false, this.padId), params);
       splitOutputs(features, this.head.family, r, this.head.numLabels).forEach((o, k) => (out[batch[k]!] = o));
     }
     return out;
   }
 
   async dispose(): Promise<void> {
-    await this.compiled.dispose();
+    await this.runner.dispose();
   }
 }
 
@@ -178,6 +174,7 @@ export async function finetune(o: FinetuneOptions): Promise<FinetuneResult> {
   const spec = taskSpec(o.task);
   const ckpt = loadCheckpoint(o.model);
   const tokenizer = BertTokenizer.fromDirectory(o.model);
+  const padId = tokenizer.specialIds.pad;
   if (o.maxSeqLength > ckpt.config.max_position_embeddings) {
     throw new BertError(`--max-seq-length ${o.maxSeqLength} is more than the model's max_position_embeddings ${ckpt.config.max_position_embeddings}`);
   }
@@ -204,9 +201,9 @@ export async function finetune(o: FinetuneOptions): Promise<FinetuneResult> {
   const totalSteps = stepsPerEpoch * o.epochs;
   const schedule = checkSchedule({ lr: o.lr, steps: totalSteps, warmup: warmupFromRatio(o.warmupRatio, totalSteps) });
   const step = await TrainStep.compile(finetuneObjective(config, head, { training: true }), { seed: o.seed, threads: o.threads });
-  const forward = await ForwardRunner.compile(config, head, o.threads);
+  const forward = await ForwardRunner.compile(config, head, { padId, threads: o.threads });
   const optimizer = new AdamW(params, { weightDecay: o.weightDecay, eps: 1e-6 });
-  const accumulator = gradAccum > 1 ? new GradAccumulator(params) : undefined;
+  const update = new OptimizerStep(step, optimizer, params, { gradAccum, schedule, maxGradNorm: o.maxGradNorm ?? 1 });
   mkdirSync(o.out, { recursive: true });
 
   const history: FinetuneStepRecord[] = [];
@@ -243,21 +240,16 @@ export async function finetune(o: FinetuneOptions): Promise<FinetuneResult> {
       for (let start = 0; start < order.length; start += o.batchSize) {
         const t0 = performance.now();
         const batch = [...order.subarray(start, Math.min(order.length, start + o.batchSize))].map((i) => trainFeatures[i]!);
-        let lossSum = 0;
-        let parts = 0;
-        let grads: ReadonlyMap<string, Float32Array> | undefined;
-        for (let m = 0; m < batch.length; m += micro) {
-          const r = await step.run(collate(batch.slice(m, m + micro), head.family, true), params, microIndex++);
-          lossSum += r.loss;
-          parts++;
-          if (accumulator) accumulator.add(r.grads);
-          else grads = r.grads;
-        }
-        if (accumulator) grads = accumulator.average();
-        const { lr, grad_norm } = applyUpdate(optimizer, grads!, k, { schedule, maxGradNorm: o.maxGradNorm ?? 1 });
+        const count = Math.ceil(batch.length / micro);
+        const { loss, lr, grad_norm } = await update.run(k, {
+          count,
+          firstIndex: microIndex,
+          feeds: (m) => collate(batch.slice(m * micro, (m + 1) * micro), head.family, true, padId),
+        });
+        microIndex += count;
         k++;
         const record: FinetuneStepRecord = {
-          step: k, steps: totalSteps, epoch: epoch + (start + batch.length) / order.length, loss: lossSum / parts, lr, grad_norm,
+          step: k, steps: totalSteps, epoch: epoch + (start + batch.length) / order.length, loss, lr, grad_norm,
           examples_per_second: batch.length / ((performance.now() - t0) / 1000),
         };
         history.push(record);
@@ -339,7 +331,7 @@ async function runOnFile(o: RunOptions, labelled: boolean): Promise<{ data: Task
   for (const n of data.notes) o.onMessage?.(n);
   const head = headOf(spec, labels, data);
   const params = loadWeights(ckpt, { ...headParameters(ckpt.config, head), config: ckpt.config, seed: 0, say: o.onMessage ?? (() => {}) }).params;
-  const forward = await ForwardRunner.compile(ckpt.config, head, o.threads);
+  const forward = await ForwardRunner.compile(ckpt.config, head, { padId: tokenizer.specialIds.pad, threads: o.threads });
   try {
     return { data, outputs: await forward.run(data, params, o.batchSize ?? 32), labels };
   } finally {

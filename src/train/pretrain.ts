@@ -18,11 +18,11 @@ import {
   listCheckpoints, optimizerStatePath, pruneCheckpoints, readTrainingState, saveTrainingCheckpoint, type TrainingState,
 } from './checkpoints.ts';
 import { preTrainingObjective } from './objectives.ts';
-import { AdamW, GradAccumulator } from './optimizer.ts';
+import { AdamW } from './optimizer.ts';
+import { OptimizerStep } from './accumulate.ts';
 import { writeLossCurveSvg, type LineSeries } from './plot.ts';
 import { checkSchedule } from './schedule.ts';
 import { TrainStep } from './step.ts';
-import { applyUpdate } from './update.ts';
 
 export interface PretrainOptions {
   /** Pre-training data: a shard folder or a BERT JSONL file. */
@@ -139,7 +139,7 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
   const step = await TrainStep.compile(objective, { seed: o.seed, threads: o.threads });
   const optimizer = new AdamW(params, { weightDecay: o.weightDecay, eps: 1e-6 });
   if (last) optimizer.load(optimizerStatePath(last.dir));
-  const accumulator = o.gradAccum > 1 ? new GradAccumulator(params) : undefined;
+  const update = new OptimizerStep(step, optimizer, params, { gradAccum: o.gradAccum, schedule, maxGradNorm: o.maxGradNorm });
 
   const history = state.history as unknown as StepRecord[];
   const batches = batchStream(dataset, micro, o.seed, o.shuffle, state.epoch, state.position);
@@ -149,25 +149,25 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
     const stop = Math.min(o.steps, o.stopAfter ?? o.steps);
     while (state.step < stop) {
       const t0 = performance.now();
-      const sums = { loss: 0, mlm_loss: 0, nsp_loss: 0, mlm_correct: 0, mlm_count: 0, nsp_correct: 0 };
-      let grads: ReadonlyMap<string, Float32Array> | undefined;
+      const sums = { mlm_loss: 0, nsp_loss: 0, mlm_correct: 0, mlm_count: 0, nsp_correct: 0 };
       let next: { epoch: number; position: number } = state;
-      for (let m = 0; m < o.gradAccum; m++) {
-        const item = await batches.next();
-        const r = await step.run(batchFeeds(item.batch), params, state.step * o.gradAccum + m);
-        sums.loss += r.loss;
-        for (const k of ['mlm_loss', 'nsp_loss', 'mlm_correct', 'mlm_count', 'nsp_correct'] as const) sums[k] += Number(r.outputs[k]!.data[0]);
-        if (accumulator) accumulator.add(r.grads);
-        else grads = r.grads;
-        next = { epoch: item.epoch, position: item.next_position };
-      }
-      if (accumulator) grads = accumulator.average();
-      const { lr, grad_norm: gradNorm } = applyUpdate(optimizer, grads!, state.step, { schedule, maxGradNorm: o.maxGradNorm });
+      const { loss, lr, grad_norm: gradNorm } = await update.run(state.step, {
+        count: o.gradAccum,
+        firstIndex: state.step * o.gradAccum,
+        feeds: async () => {
+          const item = await batches.next();
+          next = { epoch: item.epoch, position: item.next_position };
+          return batchFeeds(item.batch);
+        },
+        onResult: (r) => {
+          for (const k of ['mlm_loss', 'nsp_loss', 'mlm_correct', 'mlm_count', 'nsp_correct'] as const) sums[k] += Number(r.outputs[k]!.data[0]);
+        },
+      });
       state = { ...state, step: state.step + 1, epoch: next.epoch, position: next.position };
       const record: StepRecord = {
         step: state.step,
         steps: o.steps,
-        loss: sums.loss / o.gradAccum,
+        loss,
         mlm_loss: sums.mlm_loss / o.gradAccum,
         nsp_loss: sums.nsp_loss / o.gradAccum,
         mlm_accuracy: sums.mlm_correct / Math.max(1, sums.mlm_count),
