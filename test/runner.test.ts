@@ -9,7 +9,7 @@ import { initParams } from '../src/model/init.ts';
 import { ModelRunner, type ParamTensor } from '../src/model/runner.ts';
 import type { HostTensor } from '../src/runtime/session.ts';
 import { finetuneObjective } from '../src/train/finetune-objectives.ts';
-import { ForwardRunner } from '../src/train/finetune.ts';
+import { ForwardRunner } from '../src/train/finetune-forward.ts';
 import { TrainStep } from '../src/train/step.ts';
 
 // Every way parameters reach a graph (ModelRunner, the training step, the fine-tuning forward runner,

@@ -12,17 +12,15 @@ import type { ColumnOptions } from '../data/tasks/generic.ts';
 import { LabelMap } from '../data/tasks/labels.ts';
 import { BertError } from '../errors.ts';
 import { writeFileAtomic } from '../io/atomic.ts';
-import { lengthBuckets } from '../inference/batching.ts';
 import type { BertConfig } from '../model/config.ts';
-import { ModelRunner, type ParamTensor } from '../model/runner.ts';
 import { BertTokenizer } from '../tokenizer/bert-tokenizer.ts';
-import { ARCHITECTURE_OF_FAMILY, finetuneForward, finetuneObjective, headParameters, type FinetuneHead } from './finetune-objectives.ts';
+import { ForwardRunner, taskHead } from './finetune-forward.ts';
+import { ARCHITECTURE_OF_FAMILY, finetuneObjective, headParameters } from './finetune-objectives.ts';
 import {
-  buildTaskFeatures, collate, featureLength, labelMapOf, numChoices, predictionRecords, readTaskExamples, scoreTask, splitOutputs, taskSpec,
-  type FeatureOutput, type TaskData, type TaskScores, type TaskSpec,
+  buildTaskFeatures, collate, labelMapOf, numChoices, readTaskExamples, scoreTask, taskSpec, type TaskData, type TaskSpec,
 } from './finetune-tasks.ts';
-import { AdamW } from './optimizer.ts';
 import { OptimizerStep } from './accumulate.ts';
+import { AdamW } from './optimizer.ts';
 import { writeLossCurveSvg } from './plot.ts';
 import { checkSchedule, warmupFromRatio } from './schedule.ts';
 import { TrainStep } from './step.ts';
@@ -114,55 +112,11 @@ export function finetunedConfig(base: BertConfig, spec: TaskSpec, labels: LabelM
   return config;
 }
 
-function headOf(spec: TaskSpec, labels: LabelMap | undefined, data: TaskData): FinetuneHead {
-  switch (spec.family) {
-    case 'classification':
-    case 'token-classification':
-      return { family: spec.family, numLabels: labels!.size };
-    case 'multiple-choice':
-      return { family: spec.family, numLabels: numChoices(data) };
-    default:
-      return { family: spec.family, numLabels: 1 };
-  }
-}
-
 /** A seeded sample of `n` of `items`, kept in file order. */
 function sample<T>(items: readonly T[], n: number | undefined, seed: number): T[] {
   if (n === undefined || n >= items.length) return [...items];
   const keep = [...epochOrder(items.length, seed ^ 0x5eed, 0)].slice(0, n).sort((a, b) => a - b);
   return keep.map((i) => items[i]!);
-}
-
-/** A forward graph (dropout off) compiled once, run over features in length buckets. */
-export class ForwardRunner {
-  private constructor(
-    private readonly runner: ModelRunner,
-    readonly head: FinetuneHead,
-    /** The tokenizer's [PAD] id, for padding batches as inference does. */
-    private readonly padId: number,
-  ) {}
-
-  static async compile(config: BertConfig, head: FinetuneHead, opts: { padId: number; threads?: number }): Promise<ForwardRunner> {
-    const { ctx, outputs } = finetuneForward(config, head, { training: false });
-    return new ForwardRunner(await ModelRunner.create(ctx, outputs, { threads: opts.threads }), head, opts.padId);
-  }
-
-  /** One output per feature, in feature order. */
-  async run(data: TaskData, params: ReadonlyMap<string, ParamTensor>, batchSize: number): Promise<FeatureOutput[]> {
-    const lengths = data.features.map(featureLength);
-    const maxLen = Math.max(...lengths);
-    const out: FeatureOutput[] = new Array(data.features.length);
-    for (const batch of lengthBuckets(lengths, { maxBatch: batchSize, maxTokens: batchSize * maxLen })) {
-      const features = batch.map((i) => data.features[i]!);
-      const r = await this.runner.run(collate(features, this.head.family, false, this.padId), params);
-      splitOutputs(features, this.head.family, r, this.head.numLabels).forEach((o, k) => (out[batch[k]!] = o));
-    }
-    return out;
-  }
-
-  async dispose(): Promise<void> {
-    await this.runner.dispose();
-  }
 }
 
 export async function finetune(o: FinetuneOptions): Promise<FinetuneResult> {
@@ -190,7 +144,7 @@ export async function finetune(o: FinetuneOptions): Promise<FinetuneResult> {
   const dev = limitExamples(buildTaskFeatures(tokenizer, devExamples, spec, labels, { ...featureOpts, training: false }), o.maxDevExamples);
   for (const n of [...trainAll.notes.map((m) => `train: ${m}`), ...dev.notes.map((m) => `dev: ${m}`)]) say(n);
 
-  const head = headOf(spec, labels, trainAll);
+  const head = taskHead(spec, labels, trainAll);
   if (spec.family === 'multiple-choice' && numChoices(dev) !== head.numLabels) {
     throw new BertError(`dev examples have ${numChoices(dev)} endings, training examples ${head.numLabels}`, o.dev);
   }
@@ -292,61 +246,4 @@ export function writeFinetuneCurve(out: string, history: readonly FinetuneStepRe
     { title: 'Fine-tuning', xLabel: 'step', yLabel: 'loss / metric', smoothing: 0 },
   );
   return path;
-}
-
-// ---- eval and predict on a fine-tuned folder -------------------------------------------------------
-
-export interface FinetunedModel {
-  spec: TaskSpec;
-  config: BertConfig;
-  labels: LabelMap | undefined;
-  params: Map<string, ParamTensor>;
-  tokenizer: BertTokenizer;
-}
-
-export interface RunOptions extends FeatureFlags {
-  model: string;
-  task: string;
-  data: string;
-  batchSize?: number;
-  /** SQuAD v2.0: answer '' when the no-answer score beats the best span by more than this (default 0). */
-  nullThreshold?: number;
-  threads?: number;
-  onMessage?: (m: string) => void;
-}
-
-async function runOnFile(o: RunOptions, labelled: boolean): Promise<{ data: TaskData; outputs: FeatureOutput[]; labels: LabelMap | undefined }> {
-  const spec = taskSpec(o.task);
-  const ckpt = loadCheckpoint(o.model);
-  const tokenizer = BertTokenizer.fromDirectory(o.model);
-  const needsLabels = spec.family === 'classification' || spec.family === 'token-classification';
-  let labels: LabelMap | undefined;
-  if (needsLabels) {
-    if (ckpt.config.id2label === undefined) throw new BertError(`config.json has no id2label: fine-tune this model for ${spec.name} first`, o.model);
-    labels = LabelMap.fromConfig({ id2label: Object.fromEntries(Object.entries(ckpt.config.id2label).map(([k, v]) => [String(k), v])) });
-  }
-  const data = buildTaskFeatures(tokenizer, readTaskExamples(spec, o.data, o.columns), spec, labels, {
-    max_seq_length: o.maxSeqLength, doc_stride: o.docStride, max_query_length: o.maxQueryLength, training: false, labelled,
-  });
-  for (const n of data.notes) o.onMessage?.(n);
-  const head = headOf(spec, labels, data);
-  const params = loadWeights(ckpt, { ...headParameters(ckpt.config, head), config: ckpt.config, seed: 0, say: o.onMessage ?? (() => {}) }).params;
-  const forward = await ForwardRunner.compile(ckpt.config, head, { padId: tokenizer.specialIds.pad, threads: o.threads });
-  try {
-    return { data, outputs: await forward.run(data, params, o.batchSize ?? 32), labels };
-  } finally {
-    await forward.dispose();
-  }
-}
-
-/** `bert eval`: the task's metrics of a fine-tuned folder on a labelled file. */
-export async function evaluateModel(o: RunOptions): Promise<TaskScores & { examples: number }> {
-  const { data, outputs, labels } = await runOnFile(o, true);
-  return { ...scoreTask(data, outputs, labels, { null_threshold: o.nullThreshold }), examples: data.examples.examples.length };
-}
-
-/** `bert predict`: one record per input example, in order (labels in the file, if any, are ignored). */
-export async function predictRecords(o: RunOptions): Promise<Array<Record<string, unknown>>> {
-  const { data, outputs, labels } = await runOnFile(o, false);
-  return predictionRecords(data, outputs, labels, { null_threshold: o.nullThreshold });
 }
