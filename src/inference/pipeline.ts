@@ -100,7 +100,8 @@ export async function loadInferenceModel(dir: string, opts: LoadOptions = {}): P
   return new BertInference(config, head, numLabels, weights, tokenizer, opts);
 }
 
-const column = (data: Float32Array, row: number, width: number): Float32Array => data.subarray(row * width, (row + 1) * width);
+/** Row `row` of a row-major (rows, width) matrix. */
+const rowOf = (data: Float32Array, index: number, width: number): Float32Array => data.subarray(index * width, (index + 1) * width);
 
 export class BertInference implements InferenceModel {
   readonly task: InferenceTask;
@@ -126,6 +127,12 @@ export class BertInference implements InferenceModel {
   tokenize(text: string): { tokens: string[]; input_ids: number[] } {
     const e = this.tokenizer.encode(text, undefined, { max_length: this.maxLength });
     return { tokens: e.tokens, input_ids: e.input_ids };
+  }
+
+  tokenCount(input: string | [string, string], opts: { masks?: boolean } = {}): number {
+    if (typeof input !== 'string') return this.tokenizer.encode(input[0], input[1]).input_ids.length;
+    if (opts.masks === true) return this.encodeWithMasks(input, Infinity).input_ids.length;
+    return this.tokenizer.encode(input).input_ids.length;
   }
 
   private session(purpose: GraphPurpose): Promise<CompiledGraph> {
@@ -197,17 +204,17 @@ export class BertInference implements InferenceModel {
     const purpose: GraphPurpose = { kind: 'states', layers: opts.pooling === 'pooler' ? [] : layers, pooler: opts.pooling === 'pooler' };
     return this.runBuckets(encodings, purpose, (out, b, S, enc) => {
       let v: number[];
-      if (opts.pooling === 'pooler') v = Array.from(column(out.pooler_output!.data as Float32Array, b, H));
+      if (opts.pooling === 'pooler') v = Array.from(rowOf(out.pooler_output!.data as Float32Array, b, H));
       else {
         v = layers.flatMap((l) => {
           const states = out[`hidden.${l}`]!.data as Float32Array;
-          if (opts.pooling === 'cls') return Array.from(column(states, b * S, H));
+          if (opts.pooling === 'cls') return Array.from(rowOf(states, b * S, H));
           // Mean over the real tokens ([CLS] and [SEP] included), as sentence-transformers does.
           const sum = new Float64Array(H);
           let n = 0;
           for (let s = 0; s < enc.input_ids.length; s++) {
             if (enc.attention_mask[s] === 0) continue;
-            const row = column(states, b * S + s, H);
+            const row = rowOf(states, b * S + s, H);
             for (let h = 0; h < H; h++) sum[h] += row[h]!;
             n++;
           }
@@ -224,7 +231,7 @@ export class BertInference implements InferenceModel {
     const encodings = this.tokenizer.encodeBatch(texts, { max_length: this.maxLen(opts.maxLength) });
     return this.runBuckets(encodings, { kind: 'states', layers, pooler: false }, (out, b, S, enc) => ({
       tokens: enc.tokens,
-      hidden_states: enc.tokens.map((_, s) => layers.flatMap((l) => Array.from(column(out[`hidden.${l}`]!.data as Float32Array, b * S + s, H)))),
+      hidden_states: enc.tokens.map((_, s) => layers.flatMap((l) => Array.from(rowOf(out[`hidden.${l}`]!.data as Float32Array, b * S + s, H)))),
     }));
   }
 
@@ -251,11 +258,11 @@ export class BertInference implements InferenceModel {
       // P is the batch's mask count, set by feedPositions just before this batch ran.
       (out, b, _S, enc, i) =>
         positions[i]!.map((s, j) => {
-          const probs = softmax(column(out.prediction_logits!.data as Float32Array, b * P + j, V));
+          const probs = softmax(rowOf(out.prediction_logits!.data as Float32Array, b * P + j, V));
           return topK(probs, k).map((id) => {
             const ids = enc.input_ids.slice();
             ids[s] = id;
-            return { token: this.tokenizer.idToToken(id), token_id: id, score: probs[id]!, sequence: this.tokenizer.decode(ids, { skipSpecialTokens: true }) };
+            return { score: probs[id]!, token: id, token_str: this.tokenizer.idToToken(id), sequence: this.tokenizer.decode(ids, { skipSpecialTokens: true }) };
           });
         }),
       feedPositions,
@@ -264,9 +271,10 @@ export class BertInference implements InferenceModel {
 
   /**
    * `[CLS] text [SEP]` where each literal "[MASK]" in the text is the mask token, as Hugging Face's
-   * tokenizers treat special tokens written in the input (our WordPiece splits it as plain text).
+   * tokenizers treat special tokens written in the input (our WordPiece splits it as plain text);
+   * cut to `maxLength` tokens.
    */
-  encodeWithMasks(text: string): Encoding {
+  encodeWithMasks(text: string, maxLength = this.maxLength): Encoding {
     const parts = text.split('[MASK]');
     const enc = this.tokenizer.encode('', undefined, { add_special_tokens: false });
     const push = (e: Encoding, shift: number, word: number) => {
@@ -298,7 +306,7 @@ export class BertInference implements InferenceModel {
         at += '[MASK]'.length;
       }
     });
-    const budget = this.maxLength - 2;
+    const budget = maxLength - 2;
     const n = Math.min(enc.input_ids.length, budget);
     const sp = this.tokenizer.specialIds;
     return {
@@ -323,7 +331,7 @@ export class BertInference implements InferenceModel {
     const regression = C === 1 || this.config.problem_type === 'regression';
     const multiLabel = this.config.problem_type === 'multi_label_classification';
     return this.runBuckets(encodings, { kind: 'sequence-classification', numLabels: C }, (out, b) => {
-      const logits = Array.from(column(out.logits!.data as Float32Array, b, C));
+      const logits = Array.from(rowOf(out.logits!.data as Float32Array, b, C));
       if (regression) return [{ label: 'score', score: logits[0]! }];
       const scores = opts.rawScores ? logits : multiLabel ? logits.map((x) => 1 / (1 + Math.exp(-x))) : softmax(logits);
       return topK(scores, k ?? C).map((i) => ({ label: this.label(i), score: scores[i]! }));
@@ -335,7 +343,7 @@ export class BertInference implements InferenceModel {
     const C = this.numLabels;
     const encodings = this.tokenizer.encodeBatch(texts, { max_length: this.maxLength });
     return this.runBuckets(encodings, { kind: 'token-classification', numLabels: C }, (out, b, S, enc) => {
-      const probs = enc.input_ids.map((_, s) => softmax(column(out.logits!.data as Float32Array, b * S + s, C)));
+      const probs = enc.input_ids.map((_, s) => softmax(rowOf(out.logits!.data as Float32Array, b * S + s, C)));
       return groupEntities(enc, probs, (i) => this.label(i));
     });
   }
@@ -353,7 +361,7 @@ export class BertInference implements InferenceModel {
     const windows = perQuestion.flat();
     const owner = perQuestion.flatMap((w, i) => w.map(() => i));
     const spans = await this.runBuckets(windows, { kind: 'question-answering' }, (out, b, S, enc, w) =>
-      bestSpans(enc, column(out.start_logits!.data as Float32Array, b, S), column(out.end_logits!.data as Float32Array, b, S), questions[owner[w]!]!.context, k),
+      bestSpans(enc, rowOf(out.start_logits!.data as Float32Array, b, S), rowOf(out.end_logits!.data as Float32Array, b, S), questions[owner[w]!]!.context, k),
     );
     const grouped = perQuestion.map(() => [] as Answer[][]);
     spans.forEach((s, w) => grouped[owner[w]!]!.push(s));

@@ -13,7 +13,7 @@ interface FillMaskFlags {
 export function register(program: Command): void {
   program
     .command('fill-mask')
-    .description('predict each [MASK] in TEXT: a JSON list per mask of {token, token_id, score}, best first')
+    .description("predict each [MASK] in TEXT: a JSON list per mask of {score, token, token_str, sequence} (Hugging Face's fill-mask shape), best first")
     .argument('<text>', 'text with one or more [MASK]')
     .requiredOption('--model <dir>', 'a BertForMaskedLM or BertForPreTraining folder')
     .option('--top-k <n>', 'predictions per mask', '5')
@@ -24,8 +24,7 @@ export function register(program: Command): void {
       const model = await loadInferenceModel(flags.model, { quantize: quantizeFlag(flags.quantize), fused: flags.fused });
       try {
         const [masks] = await model.fillMask([text], k);
-        const out = masks!.map((preds) => preds.map(({ token, token_id, score }) => ({ token, token_id, score })));
-        process.stdout.write(`${JSON.stringify(out)}\n`);
+        process.stdout.write(`${JSON.stringify(masks)}\n`);
       } finally {
         await model.dispose();
       }
