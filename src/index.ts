@@ -23,8 +23,10 @@ export { AdamW, bertNoDecay, clipGradNorm, GradAccumulator } from './train/optim
 export type { AdamWOptions } from './train/optimizer.ts';
 export { linearWarmupDecay, warmupFromRatio, checkSchedule } from './train/schedule.ts';
 export type { LinearSchedule } from './train/schedule.ts';
-export { ProgressReporter, PRETRAIN_FIELDS, JsonlLog, readJsonlLog } from './train/progress.ts';
-export type { ProgressField, ProgressOptions, StepRecord } from './train/progress.ts';
+export { ProgressReporter, PRETRAIN_FIELDS } from './train/progress.ts';
+export type { ProgressField, ProgressOptions } from './train/progress.ts';
+export { JsonlLog, readJsonlLog } from './train/jsonl-log.ts';
+export type { LogRecord } from './train/jsonl-log.ts';
 export { lineChartSvg, barChartSvg, writeLossCurveSvg, writeBarChartSvg } from './train/plot.ts';
 export type { LineSeries, BarGroups, ChartOptions } from './train/plot.ts';
 export { loadInferenceModel, BertInference, detectHead } from './inference/pipeline.ts';
@@ -66,4 +68,4 @@ export { TrainStep } from './train/step.ts';
 export type { TrainGraph, StepResult } from './train/step.ts';
 export { preTrainingObjective } from './train/objectives.ts';
 export { pretrain, evaluatePretraining, writePretrainCurves } from './train/pretrain.ts';
-export type { PretrainOptions, PretrainResult, EvalResult } from './train/pretrain.ts';
+export type { PretrainOptions, PretrainResult, PretrainStepRecord, EvalResult } from './train/pretrain.ts';

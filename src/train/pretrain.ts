@@ -9,15 +9,13 @@ import { bertParameterShapes } from '../checkpoint/keys.ts';
 import { loadWeights } from '../checkpoint/weights.ts';
 import { epochOrder, openPretrainingData, type PretrainingDataset } from '../data/dataset.ts';
 import { prefetchBatches, type PrefetchedBatch } from '../data/prefetch.ts';
-import type { PretrainingBatch } from '../data/records.ts';
 import { BertError } from '../errors.ts';
 import type { BertConfig } from '../model/config.ts';
 import { ModelRunner, type ParamTensor } from '../model/runner.ts';
-import type { HostTensor } from '../runtime/session.ts';
 import {
   listCheckpoints, optimizerStatePath, pruneCheckpoints, readTrainingState, saveTrainingCheckpoint, type TrainingState,
 } from './checkpoints.ts';
-import { preTrainingObjective } from './objectives.ts';
+import { preTrainingFeeds, preTrainingObjective } from './objectives.ts';
 import { AdamW } from './optimizer.ts';
 import { OptimizerStep } from './accumulate.ts';
 import { writeLossCurveSvg, type LineSeries } from './plot.ts';
@@ -55,12 +53,12 @@ export interface PretrainOptions {
   /** Called once training is about to start, with the step it starts from (0, or a resumed step). */
   onStart?: (startStep: number) => void;
   /** Called after every optimizer step (progress bars, JSON logs). */
-  onStep?: (record: StepRecord) => void;
+  onStep?: (record: PretrainStepRecord) => void;
   /** Called with messages worth showing a person (resumed from, missing keys, saved to). */
   onMessage?: (message: string) => void;
 }
 
-export interface StepRecord {
+export interface PretrainStepRecord {
   step: number;
   steps: number;
   loss: number;
@@ -85,22 +83,9 @@ export interface EvalResult {
 export interface PretrainResult {
   steps: number;
   params: Map<string, ParamTensor>;
-  history: StepRecord[];
+  history: PretrainStepRecord[];
   eval?: EvalResult;
   modelDir: string;
-}
-
-export function batchFeeds(b: PretrainingBatch): Record<string, HostTensor> {
-  const bs = [b.batch_size, b.seq_length];
-  const bp = [b.batch_size, b.max_predictions];
-  return {
-    input_ids: { dtype: 'int64', shape: bs, data: b.input_ids },
-    token_type_ids: { dtype: 'int64', shape: bs, data: b.token_type_ids },
-    attention_mask: { dtype: 'int64', shape: bs, data: b.attention_mask },
-    masked_lm_positions: { dtype: 'int64', shape: bp, data: b.masked_lm_positions },
-    masked_lm_ids: { dtype: 'int64', shape: bp, data: b.masked_lm_ids },
-    next_sentence_label: { dtype: 'int64', shape: [b.batch_size], data: b.next_sentence_label },
-  };
 }
 
 /** The options that must not change across a resume (they decide what the steps compute). */
@@ -141,7 +126,7 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
   if (last) optimizer.load(optimizerStatePath(last.dir));
   const update = new OptimizerStep(step, optimizer, params, { gradAccum: o.gradAccum, schedule, maxGradNorm: o.maxGradNorm });
 
-  const history = state.history as unknown as StepRecord[];
+  const history = state.history as unknown as PretrainStepRecord[];
   const batches = batchStream(dataset, micro, o.seed, o.shuffle, state.epoch, state.position);
   const tokensPerStep = o.batchSize * dataset.maxSeqLength;
   o.onStart?.(state.step);
@@ -157,14 +142,14 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
         feeds: async () => {
           const item = await batches.next();
           next = { epoch: item.epoch, position: item.next_position };
-          return batchFeeds(item.batch);
+          return preTrainingFeeds(item.batch);
         },
         onResult: (r) => {
           for (const k of ['mlm_loss', 'nsp_loss', 'mlm_correct', 'mlm_count', 'nsp_correct'] as const) sums[k] += Number(r.outputs[k]!.data[0]);
         },
       });
       state = { ...state, step: state.step + 1, epoch: next.epoch, position: next.position };
-      const record: StepRecord = {
+      const record: PretrainStepRecord = {
         step: state.step,
         steps: o.steps,
         loss,
@@ -250,7 +235,7 @@ export async function evaluatePretraining(
   try {
     for (let start = 0; start < dataset.size; start += batchSize) {
       const idx = Array.from({ length: Math.min(batchSize, dataset.size - start) }, (_, i) => start + i);
-      const r = await runner.run(batchFeeds(dataset.batch(idx)), params);
+      const r = await runner.run(preTrainingFeeds(dataset.batch(idx)), params);
       const count = Number(r.mlm_count!.data[0]);
       sums.mlm += Number(r.mlm_loss!.data[0]) * count; // the loss is a mean over this batch's masked tokens
       sums.mlmCorrect += Number(r.mlm_correct!.data[0]);
@@ -281,7 +266,7 @@ export async function evaluatePretraining(
  */
 export function writePretrainCurves(
   out: string,
-  history: readonly StepRecord[],
+  history: readonly PretrainStepRecord[],
   baselines: { mlm_accuracy?: number; nsp_accuracy?: number } = {},
 ): { loss: string; accuracy: string } {
   const x = history.map((r) => r.step);

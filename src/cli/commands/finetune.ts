@@ -2,7 +2,8 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { finetune, type FeatureFlags } from '../../train/finetune.ts';
 import { TASK_NAMES } from '../../train/finetune-tasks.ts';
-import { formatField, JsonlLog, ProgressReporter } from '../../train/progress.ts';
+import { JsonlLog } from '../../train/jsonl-log.ts';
+import { formatField, ProgressReporter } from '../../train/progress.ts';
 import { finiteNumber, nonNegativeInt, nonNegativeNumber, positiveInt } from '../flags.ts';
 
 export interface FeatureFlagText {

@@ -4,7 +4,8 @@ import type { Command } from 'commander';
 import { BertError } from '../../errors.ts';
 import { makeConfig, PRESETS, readConfigJson, type BertConfig, type PresetName } from '../../model/config.ts';
 import { BertTokenizer } from '../../tokenizer/bert-tokenizer.ts';
-import { JsonlLog, ProgressReporter } from '../../train/progress.ts';
+import { JsonlLog } from '../../train/jsonl-log.ts';
+import { ProgressReporter } from '../../train/progress.ts';
 import { pretrain, writePretrainCurves } from '../../train/pretrain.ts';
 import { nonNegativeNumber, positiveInt } from '../flags.ts';
 
