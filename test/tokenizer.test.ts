@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import type * as Hf from 'tokenizers';
 import { BertTokenizer } from '../src/tokenizer/index.ts';
+import { hf, hfBertTokenizer } from './helpers/hf-tokenizer.ts';
 import { sharedData } from './helpers/shared-data.ts';
 
 // Expected outputs come from google-research/bert's tokenization.py, produced once by
@@ -21,7 +20,6 @@ interface Fixture {
 const here = dirname(fileURLToPath(import.meta.url));
 const VOCABS = ['bert-base-uncased', 'bert-base-cased', 'bert-base-chinese'] as const;
 const fixture = (name: string): Fixture => JSON.parse(readFileSync(join(here, '..', 'fixtures', 'tokenizer', `${name}.json`), 'utf8')) as Fixture;
-const hf = createRequire(import.meta.url)('tokenizers') as typeof Hf;
 
 const loaded = new Map<string, BertTokenizer | undefined>();
 function tokenizerFor(name: string): BertTokenizer | undefined {
@@ -125,6 +123,39 @@ test("offsets and word ids agree with Hugging Face's Rust tokenizer (an independ
         const m = codePointToUtf16(text);
         assert.deepEqual(ours.offsets, theirs.getOffsets().map(([s, e]) => [m[s], m[e]]), JSON.stringify(text));
         assert.deepEqual(ours.word_ids, theirs.getWordIds(), JSON.stringify(text));
+      }
+    } finally {
+      rmSync(saved, { recursive: true, force: true });
+    }
+  }
+});
+
+test('tokenizer.json written in TypeScript: byte-identical to what `tokenizers` saves; the binding loads it and encodes texts and pairs as we do', async (t) => {
+  for (const name of VOCABS) {
+    const tok = tokenizerFor(name);
+    if (!tok) return t.skip('vocab not in ../shared/data');
+    const saved = mkdtempSync(join(tmpdir(), 'bert-ts-test-'));
+    try {
+      tok.save(saved);
+      const ours = readFileSync(join(saved, 'tokenizer.json'), 'utf8');
+      // The reference file: the binding's own builders, saved by the binding.
+      hfBertTokenizer(tok.vocab(), tok.lowercase, tok.specialIds).save(join(saved, 'reference.json'), true);
+      assert.equal(ours, readFileSync(join(saved, 'reference.json'), 'utf8'), name);
+      const rust = hf.Tokenizer.fromFile(join(saved, 'tokenizer.json'));
+      const fx = fixture(name);
+      // Word-final capital sigma lowercases differently in Rust (see the offsets test above).
+      const comparable = (text: string) => !(tok.lowercase && /Σ(?!\p{L})/u.test(text));
+      for (const text of fx.cases.map((c) => c.text).filter(comparable)) {
+        const theirs = await rust.encode(text);
+        const mine = tok.encode(text);
+        assert.deepEqual(mine.input_ids, theirs.getIds(), JSON.stringify(text));
+        assert.deepEqual(mine.tokens, theirs.getTokens(), JSON.stringify(text));
+      }
+      for (const { a, b } of fx.pairs.filter((p) => comparable(p.a) && comparable(p.b))) {
+        const theirs = await rust.encode(a, b);
+        const mine = tok.encode(a, b);
+        assert.deepEqual(mine.input_ids, theirs.getIds(), JSON.stringify([a, b]));
+        assert.deepEqual(mine.token_type_ids, theirs.getTypeIds(), JSON.stringify([a, b]));
       }
     } finally {
       rmSync(saved, { recursive: true, force: true });
