@@ -42,7 +42,7 @@ export type { FinetuneOptions, FinetuneResult, FinetuneStepRecord, FinetuneEvalR
 export { ForwardRunner, taskHead } from './train/finetune-forward.ts';
 export { evaluateModel, predictRecords } from './train/finetune-eval.ts';
 export type { RunOptions } from './train/finetune-eval.ts';
-export { finetuneForward, finetuneObjective, mse, HEAD_OF_FAMILY, ARCHITECTURE_OF_FAMILY } from './train/finetune-objectives.ts';
+export { finetuneForward, finetuneObjective, headParameters, mse, HEAD_OF_FAMILY, ARCHITECTURE_OF_FAMILY } from './train/finetune-objectives.ts';
 export type { TaskFamily, FinetuneHead } from './train/finetune-objectives.ts';
 export { TASK_NAMES, taskSpec, readTaskExamples, labelMapOf, buildTaskFeatures, collate, scoreTask, predictionRecords } from './train/finetune-tasks.ts';
 export type { TaskName, TaskSpec, TaskExamples, Feature, TaskData, TaskScores } from './train/finetune-tasks.ts';
@@ -66,6 +66,6 @@ export { ModelRunner, feedParams, checkParam } from './model/runner.ts';
 export type { ParamTensor } from './model/runner.ts';
 export { TrainStep } from './train/step.ts';
 export type { TrainGraph, StepResult } from './train/step.ts';
-export { preTrainingObjective } from './train/objectives.ts';
+export { preTrainingObjective, preTrainingFeeds } from './train/objectives.ts';
 export { pretrain, evaluatePretraining, writePretrainCurves } from './train/pretrain.ts';
 export type { PretrainOptions, PretrainResult, PretrainStepRecord, EvalResult } from './train/pretrain.ts';
