@@ -8,8 +8,8 @@ import { openPretrainingData } from '../data/dataset.ts';
 import { makePretrainingData } from '../data/make.ts';
 import { makeConfig, type PresetName } from '../model/config.ts';
 import { trainWordPieceVocab } from '../tokenizer/train.ts';
-import { JsonlLog } from '../train/progress.ts';
-import { pretrain, writePretrainCurves, type PretrainResult, type StepRecord } from '../train/pretrain.ts';
+import { JsonlLog } from '../train/jsonl-log.ts';
+import { pretrain, writePretrainCurves, type PretrainResult, type PretrainStepRecord } from '../train/pretrain.ts';
 import { FINETUNE_STAGE_DEFAULTS, finetuneComparison, type FinetuneComparison, type FinetuneStageOptions } from './start-finetune.ts';
 
 export interface StartOptions {
@@ -29,7 +29,7 @@ export interface StartOptions {
   /** Every n-th Brown document is held out for evaluation. */
   holdOutEvery: number;
   log: (line: string) => void;
-  onStep?: (r: StepRecord) => void;
+  onStep?: (r: PretrainStepRecord) => void;
   /** Fine-tune the pre-trained model and a random-init one on Brown POS tagging (default true). */
   finetune?: boolean;
   /** The comparison's settings (default FINETUNE_STAGE_DEFAULTS). */
@@ -41,9 +41,8 @@ export interface StartOptions {
 // some 14,000 tokens/s at 16 x 64 tokens, mini some 2,000 (its 1,500 steps of 8 did not finish in 7
 // minutes), so tiny reads 5-7 times the text in the same minutes. Peak lr 2e-3 and 1e-3, 128-token
 // and 32-token examples, vocabularies of 4,000 and 8,000 and dropout 0 all moved the fine-tuning
-// comparison by about a point or less. Sequences of 64 keep
-// next-sentence pairs near the paper's balance: at 32 tokens most chunks hold one sentence, which
-// is always a NotNext pair (78% of them).
+// comparison by about a point or less. Sequences of 64 keep next-sentence pairs near the paper's
+// balance: at 32 tokens most chunks hold one sentence, which is always a NotNext pair (78% of them).
 export const START_DEFAULTS: Omit<StartOptions, 'log'> = {
   out: 'runs/start',
   config: 'tiny',

@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import type { ColumnOptions } from '../data/tasks/generic.ts';
 import { BertError } from '../errors.ts';
 import { trivialBaselines } from './comparison-baselines.ts';
-import { evaluateModel, finetune, sample } from './finetune.ts';
+import { evaluateModel } from './finetune-eval.ts';
+import { finetune, sample } from './finetune.ts';
 import { labelMapOf, readTaskExamples, taskSpec, type TaskExamples } from './finetune-tasks.ts';
 
 export type Arm = 'pretrained' | 'random';

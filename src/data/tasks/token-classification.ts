@@ -75,6 +75,7 @@ export function wordPredictions(word_ids: ReadonlyArray<number | null>, pieceTag
 
 /** Writes into `tags` the prediction of each word this feature reads (at its first piece here); returns `tags`. */
 export function fillWordPredictions(tags: number[], word_ids: ReadonlyArray<number | null>, pieceTagIds: ArrayLike<number>): number[] {
+  if (pieceTagIds.length < word_ids.length) throw new BertError(`${pieceTagIds.length} piece predictions for ${word_ids.length} pieces`);
   const seen = new Set<number>();
   for (let t = 0; t < word_ids.length; t++) {
     const w = word_ids[t];
