@@ -19,6 +19,7 @@ import {
 } from './checkpoints.ts';
 import { preTrainingObjective } from './objectives.ts';
 import { AdamW, GradAccumulator } from './optimizer.ts';
+import { loadOptimizerState } from './optimizer-file.ts';
 import { writeLossCurveSvg, type LineSeries } from './plot.ts';
 import { checkSchedule } from './schedule.ts';
 import { TrainStep } from './step.ts';
@@ -150,7 +151,7 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
   const objective = preTrainingObjective(o.config, { training: true });
   const step = await TrainStep.compile(objective, { seed: o.seed, threads: o.threads });
   const optimizer = new AdamW(params, { weightDecay: o.weightDecay, eps: 1e-6 });
-  if (last) optimizer.load(optimizerStatePath(last.dir));
+  if (last) loadOptimizerState(optimizer, optimizerStatePath(last.dir));
   const accumulator = o.gradAccum > 1 ? new GradAccumulator(params) : undefined;
 
   const history = state.history as unknown as StepRecord[];
