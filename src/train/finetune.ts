@@ -6,7 +6,6 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadCheckpoint, saveCheckpoint } from '../checkpoint/folder.ts';
-import { bertParameterShapes, describeMatch, matchState } from '../checkpoint/keys.ts';
 import { epochOrder } from '../data/dataset.ts';
 import type { ColumnOptions } from '../data/tasks/generic.ts';
 import { LabelMap } from '../data/tasks/labels.ts';
@@ -14,11 +13,11 @@ import { BertError } from '../errors.ts';
 import { writeFileAtomic } from '../io/atomic.ts';
 import { lengthBuckets } from '../inference/batching.ts';
 import type { BertConfig } from '../model/config.ts';
-import { initParams } from '../model/init.ts';
 import type { ParamTensor } from '../model/runner.ts';
 import { CompiledGraph, type HostTensor } from '../runtime/session.ts';
 import { BertTokenizer } from '../tokenizer/bert-tokenizer.ts';
-import { ARCHITECTURE_OF_FAMILY, finetuneForward, finetuneObjective, HEAD_OF_FAMILY, type FinetuneHead } from './finetune-objectives.ts';
+import { finetuneForward, finetuneObjective, type FinetuneHead } from './finetune-objectives.ts';
+import { finetunedConfig, startingParams } from './finetune-params.ts';
 import {
   buildTaskFeatures, collate, featureLength, labelMapOf, numChoices, predictionRecords, readTaskExamples, scoreTask, splitOutputs, taskSpec,
   type FeatureOutput, type TaskData, type TaskScores, type TaskSpec,
@@ -28,6 +27,8 @@ import { writeLossCurveSvg } from './plot.ts';
 import { checkSchedule, warmupFromRatio } from './schedule.ts';
 import { TrainStep } from './step.ts';
 import { applyUpdate } from './update.ts';
+
+export { finetunedConfig, startingParams } from './finetune-params.ts';
 
 /** How inputs become features; eval and predict must use what training used. */
 export interface FeatureFlags {
@@ -96,44 +97,6 @@ export interface FinetuneResult {
   stoppedEarly: boolean;
   modelDir: string;
   config: BertConfig;
-}
-
-/** The encoder of `dir` (or fresh weights) under `head`'s parameter names; missing ones (the new head) fresh, as from_pretrained. */
-export function startingParams(
-  dir: string,
-  config: BertConfig,
-  head: FinetuneHead,
-  opts: { seed: number; randomInit?: boolean; say: (m: string) => void; tensors?: ReadonlyMap<string, ParamTensor>; source?: string },
-): Map<string, ParamTensor> {
-  const shapes = bertParameterShapes(config, HEAD_OF_FAMILY[head.family], head.numLabels);
-  const fresh = initParams(shapes, config, opts.seed);
-  if (opts.randomInit) return fresh;
-  const tensors = opts.tensors ?? loadCheckpoint(dir).tensors;
-  const match = matchState(shapes, tensors, opts.source ?? dir);
-  for (const line of describeMatch(match, ARCHITECTURE_OF_FAMILY[head.family], dir)) opts.say(line);
-  // Copies: the optimizer updates in place, and the loaded tensors may be shared.
-  return new Map([...shapes.keys()].map((name) => {
-    const t = tensors.get(name);
-    return [name, t ? { shape: [...t.shape], data: Float32Array.from(t.data) } : fresh.get(name)!];
-  }));
-}
-
-/** config.json of a fine-tuned model: its class, its label names, regression's problem_type. */
-export function finetunedConfig(base: BertConfig, spec: TaskSpec, labels: LabelMap | undefined): BertConfig {
-  const { id2label: _i, label2id: _l, problem_type: _p, ...rest } = base;
-  const config: BertConfig = { ...rest, architectures: [ARCHITECTURE_OF_FAMILY[spec.family]] };
-  if (labels !== undefined) {
-    const { id2label, label2id } = labels.toConfig();
-    config.id2label = Object.fromEntries(Object.entries(id2label).map(([k, v]) => [Number(k), v]));
-    config.label2id = label2id;
-    config.problem_type = 'single_label_classification';
-  }
-  if (spec.family === 'regression') {
-    config.id2label = { 0: 'LABEL_0' };
-    config.label2id = { LABEL_0: 0 };
-    config.problem_type = 'regression';
-  }
-  return config;
 }
 
 function headOf(spec: TaskSpec, labels: LabelMap | undefined, data: TaskData): FinetuneHead {
