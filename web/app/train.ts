@@ -1,0 +1,137 @@
+// Fine-tuning a sequence classifier in the page's worker: the steps of `bert finetune --task
+// classification` (src/train/finetune.ts) built from the same library pieces (features, epoch order,
+// training graph, TrainStep, AdamW, schedule, update), so the same model, data and seed give the
+// same losses as in Node. No file access: the model comes in as a ModelFolder.
+import { encodeSafetensors } from '../../src/checkpoint/safetensors-format.ts';
+import { zipStored } from '../../src/checkpoint/zip-write.ts';
+import { buildLabelMap, type LabelMap } from '../../src/data/tasks/labels.ts';
+import type { TextExample } from '../../src/data/tasks/types.ts';
+import { epochOrder } from '../../src/data/random.ts';
+import { BertError } from '../../src/errors.ts';
+import { lengthBuckets } from '../../src/inference/batching.ts';
+import { softmax } from '../../src/inference/postprocess.ts';
+import { configToJson, type BertConfig } from '../../src/model/config.ts';
+import { ModelRunner, type ParamTensor } from '../../src/model/runner.ts';
+import { finetuneForward, finetuneObjective, type FinetuneHead } from '../../src/train/finetune-objectives.ts';
+import { finetunedConfig, startingParams } from '../../src/train/finetune-params.ts';
+import { AdamW } from '../../src/train/optimizer.ts';
+import { checkSchedule, warmupFromRatio } from '../../src/train/schedule.ts';
+import { TrainStep } from '../../src/train/step.ts';
+import { collate, splitOutputs, textFeatures, type Feature } from '../../src/train/task-batches.ts';
+import { applyUpdate } from '../../src/train/update.ts';
+import type { ModelFolder } from './model-folder.ts';
+import type { LabelScore, TrainSettings } from './protocol.ts';
+
+const SPEC = { name: 'classification', family: 'classification' } as const;
+
+export interface TrainEvents {
+  onStart(info: { steps: number; train: number; dev: number; labels: string[] }): void;
+  onStep(r: { step: number; steps: number; epoch: number; loss: number; lr: number }): Promise<void>;
+  onEval(r: { step: number; epoch: number; accuracy: number }): void;
+  onMessage(text: string): void;
+  /** Asked before each step: true stops training (the model keeps the steps taken). */
+  stopRequested(): boolean;
+}
+
+/** A fine-tuned classifier: its config (with id2label), parameters and tokenizer files. */
+export class Classifier {
+  private constructor(
+    readonly config: BertConfig,
+    readonly labels: LabelMap,
+    readonly params: Map<string, ParamTensor>,
+    private readonly forward: ModelRunner,
+    private readonly folder: ModelFolder,
+    readonly maxSeqLength: number,
+  ) {}
+
+  /** Fine-tunes `folder`'s encoder with a fresh classification layer on `train`, scoring `dev` each epoch. */
+  static async train(folder: ModelFolder, train: TextExample[], dev: TextExample[], s: TrainSettings, ev: TrainEvents): Promise<{ classifier: Classifier; steps: number; losses: number[]; stopped: boolean }> {
+    if (s.maxSeqLength > folder.config.max_position_embeddings) {
+      throw new BertError(`max sequence length ${s.maxSeqLength} is more than the model's max_position_embeddings ${folder.config.max_position_embeddings}`);
+    }
+    if (!(Number.isInteger(s.epochs) && s.epochs > 0)) throw new BertError(`epochs must be a positive integer, got ${s.epochs}`);
+    if (!(Number.isInteger(s.batchSize) && s.batchSize > 0)) throw new BertError(`batch size must be a positive integer, got ${s.batchSize}`);
+    const labels = buildLabelMap(train);
+    if (labels.size < 2) throw new BertError(`the training set has one label (${labels.labels[0]}): a classifier needs at least two`);
+    const trainFeatures = textFeatures(folder.tokenizer, train, SPEC.family, labels, s.maxSeqLength, true);
+    const devFeatures = textFeatures(folder.tokenizer, dev, SPEC.family, labels, s.maxSeqLength, true);
+    const head: FinetuneHead = { family: 'classification', numLabels: labels.size };
+    const config = finetunedConfig(folder.config, SPEC, labels);
+    const params = startingParams('the opened folder', config, head, {
+      seed: s.seed, say: ev.onMessage, tensors: folder.tensors, source: 'model.safetensors',
+    });
+    const steps = Math.ceil(trainFeatures.length / s.batchSize) * s.epochs;
+    const schedule = checkSchedule({ lr: s.lr, steps, warmup: warmupFromRatio(s.warmupRatio, steps) });
+    const step = await TrainStep.compile(finetuneObjective(config, head, { training: true }), { seed: s.seed });
+    const { ctx, outputs } = finetuneForward(config, head, { training: false });
+    const classifier = new Classifier(config, labels, params, await ModelRunner.create(ctx, outputs), folder, s.maxSeqLength);
+    const optimizer = new AdamW(params, { weightDecay: s.weightDecay, eps: 1e-6 });
+    ev.onStart({ steps, train: trainFeatures.length, dev: devFeatures.length, labels: [...labels.labels] });
+    const losses: number[] = [];
+    let k = 0;
+    let stopped = false;
+    try {
+      outer: for (let epoch = 0; epoch < s.epochs; epoch++) {
+        const order = epochOrder(trainFeatures.length, s.seed, epoch);
+        for (let start = 0; start < order.length; start += s.batchSize) {
+          if (ev.stopRequested()) {
+            stopped = true;
+            break outer;
+          }
+          const batch = [...order.subarray(start, Math.min(order.length, start + s.batchSize))].map((i) => trainFeatures[i]!);
+          const r = await step.run(collate(batch, head.family, true), params, k);
+          const { lr } = applyUpdate(optimizer, r.grads, k, { schedule, maxGradNorm: 1 });
+          k++;
+          losses.push(r.loss);
+          await ev.onStep({ step: k, steps, epoch: epoch + (start + batch.length) / order.length, loss: r.loss, lr });
+        }
+        if (devFeatures.length > 0) ev.onEval({ step: k, epoch: epoch + 1, accuracy: await classifier.accuracy(devFeatures) });
+      }
+    } finally {
+      await step.dispose();
+    }
+    return { classifier, steps: k, losses, stopped };
+  }
+
+  /** Class probabilities of each feature, in order (length-bucketed batches, as ForwardRunner). */
+  private async probabilities(features: readonly Feature[], batchSize = 32): Promise<number[][]> {
+    const lengths = features.map((f) => f.rows[0]!.input_ids.length);
+    const out: number[][] = new Array(features.length);
+    for (const idx of lengthBuckets(lengths, { maxBatch: batchSize, maxTokens: batchSize * Math.max(...lengths) })) {
+      const batch = idx.map((i) => features[i]!);
+      const r = await this.forward.run(collate(batch, 'classification', false), this.params);
+      splitOutputs(batch, 'classification', r, this.labels.size).forEach((o, j) => (out[idx[j]!] = softmax(o.logits!)));
+    }
+    return out;
+  }
+
+  private async accuracy(features: readonly Feature[]): Promise<number> {
+    const probs = await this.probabilities(features);
+    let right = 0;
+    probs.forEach((p, i) => (right += p.indexOf(Math.max(...p)) === features[i]!.label ? 1 : 0));
+    return right / features.length;
+  }
+
+  /** Each text's labels, most probable first. */
+  async classify(texts: readonly string[]): Promise<LabelScore[][]> {
+    const examples = texts.map((t, i) => ({ text_a: t, label: '', where: `input ${i + 1}` }));
+    const probs = await this.probabilities(textFeatures(this.folder.tokenizer, examples, 'classification', undefined, this.maxSeqLength, false));
+    return probs.map((p) => p.map((score, id) => ({ label: this.labels.label(id), score })).sort((a, b) => b.score - a.score));
+  }
+
+  /** The model folder as one zip: config.json (id2label), model.safetensors, the tokenizer files as opened. */
+  zip(): Uint8Array {
+    const { header, chunks } = encodeSafetensors(this.params);
+    const weights = new Uint8Array(header.length + chunks.reduce((n, c) => n + c.length, 0));
+    let at = 0;
+    for (const c of [header, ...chunks]) {
+      weights.set(c, at);
+      at += c.length;
+    }
+    return zipStored([
+      { name: 'config.json', data: new TextEncoder().encode(configToJson(this.config)) },
+      { name: 'model.safetensors', data: weights },
+      ...[...this.folder.tokenizerFiles].map(([name, data]) => ({ name, data })),
+    ]);
+  }
+}

@@ -1,0 +1,55 @@
+// Builds the browser page into web/dist: page.js and worker.js bundled by esbuild (ES modules, minified),
+// onnxruntime-web's WASM files beside them under ort/, and the static files. The library's runtime
+// backend module ./ort-node.ts is swapped for ./ort-web.ts here; any other Node module reaching the
+// bundle (node:fs, Buffer, ...) fails the build, since the platform is 'browser' with nothing external.
+import { copyFileSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build, type Plugin } from 'esbuild';
+
+const here = dirname(fileURLToPath(import.meta.url));
+export const WEB_DIST = join(here, 'dist');
+
+const webBackend: Plugin = {
+  name: 'ort-web-backend',
+  setup(b) {
+    b.onResolve({ filter: /\/ort-node\.ts$/ }, (args) => ({ path: join(args.resolveDir, args.path.replace('ort-node.ts', 'ort-web.ts')) }));
+  },
+};
+
+export interface BuildReport {
+  dir: string;
+  /** Bytes of each output file (the bundles and ORT's wasm). */
+  sizes: Record<string, number>;
+}
+
+export async function buildWeb(out = WEB_DIST): Promise<BuildReport> {
+  rmSync(out, { recursive: true, force: true });
+  mkdirSync(join(out, 'ort'), { recursive: true });
+  await build({
+    entryPoints: { page: join(here, 'app/page.ts'), worker: join(here, 'app/worker.ts') },
+    outdir: out,
+    bundle: true,
+    format: 'esm',
+    platform: 'browser',
+    target: 'es2022',
+    minify: true,
+    sourcemap: true,
+    // onnxruntime-web without its WASM glue inlined: it loads ort/*.mjs and ort/*.wasm from the page's server.
+    conditions: ['onnxruntime-web-use-extern-wasm'],
+    plugins: [webBackend],
+    logLevel: 'warning',
+  });
+  for (const f of ['index.html', 'page.css']) copyFileSync(join(here, 'app', f), join(out, f));
+  const ortDist = dirname(createRequire(import.meta.url).resolve('onnxruntime-web/wasm'));
+  for (const f of ['ort-wasm-simd-threaded.mjs', 'ort-wasm-simd-threaded.wasm']) copyFileSync(join(ortDist, f), join(out, 'ort', f));
+  const sizes: Record<string, number> = {};
+  for (const f of ['page.js', 'worker.js', 'ort/ort-wasm-simd-threaded.mjs', 'ort/ort-wasm-simd-threaded.wasm']) sizes[f] = statSync(join(out, f)).size;
+  return { dir: out, sizes };
+}
+
+/** Files of a folder, for tests and reports. */
+export function listDir(dir: string): string[] {
+  return readdirSync(dir);
+}
