@@ -2,7 +2,7 @@
 // onnxruntime-web's WASM files beside them under ort/, and the static files. The library's runtime
 // backend module ./ort-node.ts is swapped for ./ort-web.ts here; any other Node module reaching the
 // bundle (node:fs, Buffer, ...) fails the build, since the platform is 'browser' with nothing external.
-import { copyFileSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,9 +26,18 @@ export interface BuildReport {
 
 export async function buildWeb(out = WEB_DIST): Promise<BuildReport> {
   rmSync(out, { recursive: true, force: true });
+  await bundleForBrowser({ page: join(here, 'app/page.ts'), worker: join(here, 'app/worker.ts') }, out);
+  for (const f of ['index.html', 'page.css']) copyFileSync(join(here, 'app', f), join(out, f));
+  const sizes: Record<string, number> = {};
+  for (const f of ['page.js', 'worker.js', 'ort/ort-wasm-simd-threaded.mjs', 'ort/ort-wasm-simd-threaded.wasm']) sizes[f] = statSync(join(out, f)).size;
+  return { dir: out, sizes };
+}
+
+/** Bundles `entries` (name -> .ts file) into `out` as browser ES modules, with ORT's WASM files in out/ort/. */
+export async function bundleForBrowser(entries: Record<string, string>, out: string): Promise<void> {
   mkdirSync(join(out, 'ort'), { recursive: true });
   await build({
-    entryPoints: { page: join(here, 'app/page.ts'), worker: join(here, 'app/worker.ts') },
+    entryPoints: entries,
     outdir: out,
     bundle: true,
     format: 'esm',
@@ -41,15 +50,6 @@ export async function buildWeb(out = WEB_DIST): Promise<BuildReport> {
     plugins: [webBackend],
     logLevel: 'warning',
   });
-  for (const f of ['index.html', 'page.css']) copyFileSync(join(here, 'app', f), join(out, f));
   const ortDist = dirname(createRequire(import.meta.url).resolve('onnxruntime-web/wasm'));
   for (const f of ['ort-wasm-simd-threaded.mjs', 'ort-wasm-simd-threaded.wasm']) copyFileSync(join(ortDist, f), join(out, 'ort', f));
-  const sizes: Record<string, number> = {};
-  for (const f of ['page.js', 'worker.js', 'ort/ort-wasm-simd-threaded.mjs', 'ort/ort-wasm-simd-threaded.wasm']) sizes[f] = statSync(join(out, f)).size;
-  return { dir: out, sizes };
-}
-
-/** Files of a folder, for tests and reports. */
-export function listDir(dir: string): string[] {
-  return readdirSync(dir);
 }
