@@ -95,3 +95,25 @@ test('the page fine-tunes in chromium as Node does, learns the task, and its dow
   assert.deepEqual(cli, inBrowser);
   rmSync(folder, { recursive: true });
 });
+
+test('in chromium, a folder without weights gets a message on the page, and Stop ends training early', { skip: missing }, async () => {
+  const { page } = browser;
+  const model = tinyModelFolder();
+  await page.goto(server.url);
+  await page.setInputFiles('#model-files', [join(model, 'config.json'), join(model, 'vocab.txt')]);
+  await page.waitForSelector('#error:not([hidden])');
+  assert.match((await page.textContent('#error'))!, /no model\.safetensors among the opened files/);
+
+  await page.setInputFiles('#model-files', readdirSync(model).map((f) => join(model, f)));
+  await waitFor(`document.getElementById('model-status').textContent.startsWith('opened')`);
+  await page.fill('#train-text', readFileSync(classificationFiles(tempDir(), 240, 2).train, 'utf8'));
+  await page.fill('#epochs', '100');
+  await page.fill('#max-seq-length', '64');
+  await page.click('#train');
+  await waitFor(`/^step [3-9]/.test(document.getElementById('train-status').textContent)`);
+  await page.click('#stop');
+  await waitFor(`document.body.dataset.trained !== undefined`);
+  const steps = Number(await page.getAttribute('body', 'data-trained'));
+  assert.ok(steps >= 3 && steps < 1500, `trained ${steps} of 1500 steps`);
+  assert.match((await page.textContent('#train-status'))!, /^stopped after \d+ steps/);
+});
