@@ -24,7 +24,8 @@ let server: WebServer;
 let browser: Chromium;
 before(async () => {
   if (missing) return;
-  server = await serveWeb((await buildWeb(join(tempDir(), 'web'))).dir);
+  // The tiny model is also served as the folder `npm start` would have made.
+  server = await serveWeb((await buildWeb(join(tempDir(), 'web'))).dir, { modelDir: tinyModelFolder() });
   browser = await launchChromium();
 });
 after(async () => {
@@ -96,7 +97,7 @@ test('the page fine-tunes in chromium as Node does, learns the task, and its dow
   rmSync(folder, { recursive: true });
 });
 
-test('in chromium, a folder without weights gets a message on the page, and Stop ends training early', { skip: missing }, async () => {
+test('in chromium, a folder without weights gets a message on the page; the served model opens; Stop ends training early', { skip: missing }, async () => {
   const { page } = browser;
   const model = tinyModelFolder();
   await page.goto(server.url);
@@ -104,7 +105,7 @@ test('in chromium, a folder without weights gets a message on the page, and Stop
   await page.waitForSelector('#error:not([hidden])');
   assert.match((await page.textContent('#error'))!, /no model\.safetensors among the opened files/);
 
-  await page.setInputFiles('#model-files', readdirSync(model).map((f) => join(model, f)));
+  await page.click('#served-model');
   await waitFor(`document.getElementById('model-status').textContent.startsWith('opened')`);
   await page.fill('#train-text', readFileSync(classificationFiles(tempDir(), 240, 2).train, 'utf8'));
   await page.fill('#epochs', '100');

@@ -29,7 +29,7 @@ export function validateVocab(tokens: string[], where: (id: number) => string, f
   if (tokens.length === 0) throw new BertError('vocabulary is empty', file);
   const seen = new Map<string, number>();
   for (let i = 0; i < tokens.length; i++) {
-    const token = tokens[i];
+    const token = tokens[i]!;
     if (token === '') throw new BertError('empty token', where(i));
     const first = seen.get(token);
     if (first !== undefined) {

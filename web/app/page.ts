@@ -40,6 +40,8 @@ async function openFiles(list: FileList | File[]): Promise<void> {
 }
 
 async function openServedModel(): Promise<void> {
+  $('error').hidden = true;
+  $('model-status').textContent = 'fetching the served model…';
   const names = (await (await fetch('served-model/index.json')).json()) as string[];
   const files = await Promise.all(names.map(async (n) => new File([await (await fetch(`served-model/${n}`)).arrayBuffer()], n)));
   await openFiles(files);
@@ -174,8 +176,15 @@ $('train').onclick = async () => {
 };
 $('stop').onclick = () => send({ type: 'stop' });
 $('classify').onclick = () => {
+  $('error').hidden = true;
   const texts = $<HTMLTextAreaElement>('classify-text').value.split('\n').filter((t) => t.trim() !== '');
   if (texts.length > 0) send({ type: 'classify', texts });
 };
-$('fill').onclick = () => send({ type: 'fill-mask', text: $<HTMLInputElement>('fill-text').value });
-$('download').onclick = () => send({ type: 'download' });
+$('fill').onclick = () => {
+  $('error').hidden = true;
+  send({ type: 'fill-mask', text: $<HTMLInputElement>('fill-text').value });
+};
+$('download').onclick = () => {
+  $('error').hidden = true;
+  send({ type: 'download' });
+};
