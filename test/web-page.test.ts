@@ -7,6 +7,7 @@ import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { listZip, readZipEntry } from '../src/checkpoint/zip.ts';
+import { loadInferenceModel } from '../src/inference/pipeline.ts';
 import { finetune } from '../src/train/finetune.ts';
 import { buildWeb } from '../web/build.ts';
 import { serveWeb, type WebServer } from '../web/serve.ts';
@@ -42,7 +43,7 @@ async function waitFor(predicate: string, timeout = 120_000): Promise<void> {
   if (await error.isVisible()) assert.fail(`the page says: ${await error.textContent()}\n${log.join('\n')}`);
 }
 
-test('the page fine-tunes in chromium as Node does, learns the task, and its download loads in bert predict', { skip: missing }, async (t) => {
+test('the page fine-tunes in chromium as Node does, learns the task, and its download loads in bert predict and bert serve\'s loader', { skip: missing }, async (t) => {
   const { page } = browser;
   const model = tinyModelFolder();
   const files = classificationFiles(tempDir(), 240, 1);
@@ -78,7 +79,7 @@ test('the page fine-tunes in chromium as Node does, learns the task, and its dow
   await page.fill('#classify-text', dev.join('\n'));
   await page.click('#classify');
   await waitFor(`document.body.dataset.predictions !== undefined`);
-  const inBrowser = JSON.parse((await page.getAttribute('body', 'data-predictions'))!) as string[];
+  const inBrowser = JSON.parse((await page.getAttribute('body', 'data-predictions'))!) as Array<{ label: string; score: number }>;
   const [download] = await Promise.all([page.waitForEvent('download'), page.click('#download')]);
   const zipPath = join(tempDir(), download.suggestedFilename());
   await download.saveAs(zipPath);
@@ -92,8 +93,13 @@ test('the page fine-tunes in chromium as Node does, learns the task, and its dow
   assert.deepEqual(config.architectures, ['BertForSequenceClassification']);
   const out = join(tempDir(), 'predictions.jsonl');
   execFileSync(process.execPath, ['--import', 'tsx', 'test/helpers/bert-cli.ts', 'predict', '--model', folder, '--task', 'classification', '--data', files.dev, '--max-seq-length', '64', '--out', out]);
-  const cli = readFileSync(out, 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { label: string }).label);
-  assert.deepEqual(cli, inBrowser);
+  const cli = readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { label: string; probabilities: Record<string, number> });
+  assert.deepEqual(cli.map((r) => r.label), inBrowser.map((r) => r.label));
+  cli.forEach((r, i) => assert.ok(Math.abs(r.probabilities[r.label]! - inBrowser[i]!.score) < 1e-4, `example ${i}: ${JSON.stringify(r)} vs ${JSON.stringify(inBrowser[i])}`));
+  // `bert serve` loads the folder through loadInferenceModel.
+  const served = await loadInferenceModel(folder, { log: () => {} });
+  assert.deepEqual((await served.classify(dev)).map((r) => r[0]!.label), inBrowser.map((r) => r.label));
+  await served.dispose();
   rmSync(folder, { recursive: true });
 });
 

@@ -1,22 +1,15 @@
 // Builds the browser page into web/dist: page.js and worker.js bundled by esbuild (ES modules, minified),
 // onnxruntime-web's WASM files beside them under ort/, and the static files. The library's runtime
-// backend module ./ort-node.ts is swapped for ./ort-web.ts here; any other Node module reaching the
-// bundle (node:fs, Buffer, ...) fails the build, since the platform is 'browser' with nothing external.
+// backend src/runtime/ort-node.ts becomes ort-web.ts by package.json's "browser" field, which esbuild
+// follows for platform 'browser'; a Node module reaching the bundle (node:fs, ...) fails the build.
 import { copyFileSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build, type Plugin } from 'esbuild';
+import { build } from 'esbuild';
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const WEB_DIST = join(here, 'dist');
-
-const webBackend: Plugin = {
-  name: 'ort-web-backend',
-  setup(b) {
-    b.onResolve({ filter: /\/ort-node\.ts$/ }, (args) => ({ path: join(args.resolveDir, args.path.replace('ort-node.ts', 'ort-web.ts')) }));
-  },
-};
 
 export interface BuildReport {
   dir: string;
@@ -47,7 +40,6 @@ export async function bundleForBrowser(entries: Record<string, string>, out: str
     sourcemap: true,
     // onnxruntime-web without its WASM glue inlined: it loads ort/*.mjs and ort/*.wasm from the page's server.
     conditions: ['onnxruntime-web-use-extern-wasm'],
-    plugins: [webBackend],
     logLevel: 'warning',
   });
   const ortDist = dirname(createRequire(import.meta.url).resolve('onnxruntime-web/wasm'));

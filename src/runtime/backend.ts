@@ -1,6 +1,6 @@
 // What CompiledGraph needs from an ONNX Runtime build: open a session on model bytes, run it. Each
 // backend is one module: ort-node.ts (onnxruntime-node, the default) and ort-web.ts
-// (onnxruntime-web, WASM), which the browser bundle puts in ort-node.ts's place (web/build.ts).
+// (onnxruntime-web, WASM), which bundlers put in ort-node.ts's place (package.json's "browser" field).
 import type { InferenceSession, Tensor } from 'onnxruntime-common';
 import type { DType, HostData } from '../graph/graph.ts';
 

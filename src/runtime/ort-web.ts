@@ -1,5 +1,5 @@
 // The ONNX Runtime backend for the browser: onnxruntime-web's WASM build, the only file that imports
-// it. The browser bundle (web/build.ts) resolves './ort-node.ts' to this module. The .wasm file is
+// it. Bundlers for the browser resolve './ort-node.ts' to this module (package.json's "browser" field). The .wasm file is
 // fetched from `wasmPaths` (served beside the bundle, no CDN). Threads need a cross-origin isolated
 // page (COOP/COEP headers); without isolation ORT runs on one thread.
 import * as ort from 'onnxruntime-web/wasm';

@@ -1,6 +1,6 @@
 // Compiles a lowered graph once on an ONNX Runtime backend and runs it many times with host typed
 // arrays. Inputs are checked here, before ORT sees them, so errors name our values. The backend is
-// the module ./ort-node.ts (onnxruntime-node); the browser bundle substitutes ./ort-web.ts.
+// the module ./ort-node.ts (onnxruntime-node); browser bundles get ./ort-web.ts (package.json "browser").
 import { BertError } from '../errors.ts';
 import type { DType, HostData, Value } from '../graph/graph.ts';
 import { lowerGraph, type LowerOptions } from '../graph/lower.ts';

@@ -131,7 +131,7 @@ worker.onmessage = (e: MessageEvent<FromWorker>) => {
       $('classify-out').innerHTML = m.results
         .map((r) => `<p>${r.map((s) => `<span class="score" style="width:${(60 * s.score).toFixed(0)}px"></span>${s.label} ${(100 * s.score).toFixed(1)}%`).join('<br>')}</p>`)
         .join('');
-      document.body.dataset.predictions = JSON.stringify(m.results.map((r) => r[0]!.label));
+      document.body.dataset.predictions = JSON.stringify(m.results.map((r) => r[0]!));
       break;
     case 'filled':
       $('fill-out').innerHTML = m.results.map((r) => `<li><b>${r.token}</b> ${(100 * r.score).toFixed(1)}%: ${r.sequence}</li>`).join('');
