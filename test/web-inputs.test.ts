@@ -5,7 +5,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { BertError } from '../src/errors.ts';
-import { parseLabeled } from '../web/app/labeled.ts';
+import { holdOut, parseLabeled } from '../web/app/labeled.ts';
 import { openModelFolder } from '../web/app/model-folder.ts';
 import { TINY_VOCAB, tinyModelFolder } from './helpers/tiny-model.ts';
 
@@ -50,4 +50,17 @@ test('a bad model folder gets a message that names the file and what to do', () 
   assert.throws(() => openModelFolder(new Map([...files, ['config.json', new TextEncoder().encode('{"hidden_size": ')]])), /config\.json: config is not valid JSON/);
   const noTokenizer = new Map([...files].filter(([k]) => k !== 'vocab.txt' && k !== 'tokenizer.json'));
   assert.throws(() => openModelFolder(noTokenizer), /no tokenizer\.json or vocab\.txt/);
+});
+
+test('without a dev set, a seeded tenth is held out: disjoint, together the whole set, in file order', () => {
+  const examples = Array.from({ length: 95 }, (_, i) => ({ text_a: `t${i}`, label: String(i % 2), where: `pasted:${i + 1}` }));
+  const { train, dev } = holdOut(examples, 0.1, 42);
+  assert.equal(dev.length, 10);
+  assert.equal(train.length, 85);
+  assert.deepEqual([...train, ...dev].map((e) => e.text_a).sort(), examples.map((e) => e.text_a).sort());
+  const index = (e: { where: string }): number => Number(e.where.split(':')[1]);
+  for (const part of [train, dev]) assert.deepEqual(part.map(index), part.map(index).sort((a, b) => a - b));
+  assert.deepEqual(holdOut(examples, 0.1, 42).dev, dev, 'the same seed holds out the same examples');
+  assert.notDeepEqual(holdOut(examples, 0.1, 7).dev, dev);
+  assert.equal(holdOut(examples.slice(0, 3), 0.9, 1).dev.length, 1, 'never more than half');
 });

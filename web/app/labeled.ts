@@ -2,6 +2,7 @@
 // names a text column (sentence, text, sentence1, text_a) and `label` (text_b/sentence2 for pairs).
 import { parseCsv, parseTsv, type Row } from '../../src/data/tasks/delimited.ts';
 import type { TextExample } from '../../src/data/tasks/types.ts';
+import { epochOrder } from '../../src/data/random.ts';
 import { BertError } from '../../src/errors.ts';
 
 const TEXT_COLUMNS = ['sentence', 'text', 'sentence1', 'text_a'];
@@ -35,4 +36,14 @@ function example(r: Row, text: number, pair: number | undefined, label: number, 
   if (pair !== undefined) ex.text_b = r.fields[pair]!;
   if (ex.label === '') throw new BertError('empty label', where);
   return ex;
+}
+
+/**
+ * A dev set split off a labeled set when none was given: a seeded `fraction` (at least one example,
+ * at most half), the rest for training, each kept in its original order.
+ */
+export function holdOut(examples: readonly TextExample[], fraction: number, seed: number): { train: TextExample[]; dev: TextExample[] } {
+  const n = Math.min(Math.floor(examples.length / 2), Math.max(1, Math.round(examples.length * fraction)));
+  const dev = new Set([...epochOrder(examples.length, seed ^ 0xde5e7, 0)].slice(0, n));
+  return { train: examples.filter((_, i) => !dev.has(i)), dev: examples.filter((_, i) => dev.has(i)) };
 }

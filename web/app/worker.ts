@@ -2,7 +2,7 @@
 // here so the page stays responsive; messages are in protocol.ts.
 import { BACKEND_NAME, configureWasm } from '../../src/runtime/ort-web.ts';
 import { FillMask } from './fill-mask.ts';
-import { parseLabeled } from './labeled.ts';
+import { holdOut, parseLabeled } from './labeled.ts';
 import { openModelFolder, type ModelFolder } from './model-folder.ts';
 import type { FromWorker, ToWorker } from './protocol.ts';
 import { Classifier } from './train.ts';
@@ -49,8 +49,12 @@ async function handle(m: ToWorker): Promise<void> {
     }
     case 'train': {
       if (!folder) throw new Error('open a model folder first');
-      const train = parseLabeled(m.train, 'training set');
-      const dev = m.dev.trim() === '' ? [] : parseLabeled(m.dev, 'dev set');
+      let train = parseLabeled(m.train, 'training set');
+      let dev = m.dev.trim() === '' ? [] : parseLabeled(m.dev, 'dev set');
+      if (dev.length === 0 && train.length >= 10) {
+        ({ train, dev } = holdOut(train, 0.1, m.settings.seed));
+        post({ type: 'message', text: `no dev set given: ${dev.length} of the examples are held out to score each epoch` });
+      }
       stop = false;
       const t0 = performance.now();
       const result = await Classifier.train(folder, train, dev, m.settings, {
