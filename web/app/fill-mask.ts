@@ -28,6 +28,10 @@ export class FillMask {
     return new FillMask(await CompiledGraph.compile(outputs), folder);
   }
 
+  async dispose(): Promise<void> {
+    await this.graph.dispose();
+  }
+
   /** The `k` best tokens for the first "[MASK]" of `text`, with the text they make. */
   async fill(text: string, k = 5): Promise<Filled[]> {
     const tok = this.folder.tokenizer;

@@ -87,6 +87,9 @@ export class Classifier {
         }
         if (devFeatures.length > 0) ev.onEval({ step: k, epoch: epoch + 1, accuracy: await classifier.accuracy(devFeatures) });
       }
+    } catch (err) {
+      await classifier.dispose();
+      throw err;
     } finally {
       await step.dispose();
     }
@@ -117,6 +120,11 @@ export class Classifier {
     const examples = texts.map((t, i) => ({ text_a: t, label: '', where: `input ${i + 1}` }));
     const probs = await this.probabilities(textFeatures(this.folder.tokenizer, examples, 'classification', undefined, this.maxSeqLength, false));
     return probs.map((p) => p.map((score, id) => ({ label: this.labels.label(id), score })).sort((a, b) => b.score - a.score));
+  }
+
+  /** Frees the forward graph's session (its WASM memory). */
+  async dispose(): Promise<void> {
+    await this.forward.dispose();
   }
 
   /** The model folder as one zip: config.json (id2label), model.safetensors, the tokenizer files as opened. */

@@ -30,12 +30,19 @@ let busy = false;
 /** Lets queued messages (Stop) run between training steps. */
 const yieldToMessages = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
 
+/** Frees the sessions of the previous model (ORT sessions hold WASM memory until released). */
+async function release(): Promise<void> {
+  await classifier?.dispose();
+  await fillMask?.dispose();
+  classifier = undefined;
+  fillMask = undefined;
+}
+
 async function handle(m: ToWorker): Promise<void> {
   switch (m.type) {
     case 'load': {
       folder = openModelFolder(new Map(Object.entries(m.files).map(([k, v]) => [k, new Uint8Array(v)])));
-      classifier = undefined;
-      fillMask = undefined;
+      await release();
       const c = folder.config;
       const labels = c.id2label ? Object.values(c.id2label) : null;
       post({
@@ -56,6 +63,8 @@ async function handle(m: ToWorker): Promise<void> {
         post({ type: 'message', text: `no dev set given: ${dev.length} of the examples are held out to score each epoch` });
       }
       stop = false;
+      await classifier?.dispose();
+      classifier = undefined;
       const t0 = performance.now();
       const result = await Classifier.train(folder, train, dev, m.settings, {
         onStart: (info) => post({ type: 'start', ...info }),
