@@ -15,6 +15,8 @@ export { PRESETS, makeConfig, validateConfig, parseConfigJson, configFromJson, c
 export type { BertConfig, HiddenAct, PresetName } from './model/config.ts';
 export { parseSafetensors, encodeSafetensors } from './checkpoint/safetensors-format.ts';
 export type { SafetensorsFile } from './checkpoint/safetensors-format.ts';
+export { weightsFrom } from './checkpoint/weights-from.ts';
+export type { WeightsRequest, LoadedWeights } from './checkpoint/weights-from.ts';
 export { bertParameterShapes, countParameters, matchState, describeMatch, normalizeKey, normalizeState, TOKENIZER_FILES } from './checkpoint/keys.ts';
 export { zipStored, crc32 } from './checkpoint/zip-write.ts';
 export type { FloatTensor, StoredTensor } from './checkpoint/tensor.ts';
@@ -34,10 +36,12 @@ export { AdamW, bertNoDecay, clipGradNorm, GradAccumulator } from './train/optim
 export { applyUpdate } from './train/update.ts';
 export { linearWarmupDecay, warmupFromRatio, checkSchedule } from './train/schedule.ts';
 export { preTrainingObjective } from './train/objectives.ts';
-export { finetuneForward, finetuneObjective } from './train/finetune-objectives.ts';
+export { finetuneForward, finetuneObjective, headParameters } from './train/finetune-objectives.ts';
 export type { TaskFamily, FinetuneHead } from './train/finetune-objectives.ts';
-export { finetunedConfig, startingParams } from './train/finetune-params.ts';
-export { textFeatures, collate, splitOutputs } from './train/task-batches.ts';
+export { finetunedConfig } from './train/finetune-config.ts';
+export { ForwardRunner } from './train/finetune-forward.ts';
+export { OptimizerStep } from './train/accumulate.ts';
+export { textFeatures, collate, splitOutputs, featureLength } from './train/task-batches.ts';
 export type { Feature, FeatureOutput } from './train/task-batches.ts';
 export { accuracy, f1Binary, f1Macro } from './train/metrics/classification.ts';
 // Data and inference helpers.

@@ -20,7 +20,7 @@ import { squadV1, squadV2, type SquadArticle } from './metrics/squad.ts';
 import type { TaskFamily } from './finetune-objectives.ts';
 import { textFeatures, type Feature, type FeatureOutput } from './task-batches.ts';
 
-export { collate, splitOutputs, textFeatures, type Feature, type FeatureOutput } from './task-batches.ts';
+export { collate, featureLength, numChoices, splitOutputs, textFeatures, type Feature, type FeatureOutput } from './task-batches.ts';
 
 export const TASK_NAMES = [
   ...GLUE_TASKS, 'classification', 'pair-classification', 'regression', 'ner', 'token-classification', 'squad', 'squad2', 'multiple-choice',
@@ -151,16 +151,6 @@ export function buildTaskFeatures(tokenizer: PieceTokenizer, data: TaskExamples,
   }
   if (features.length === 0) throw new BertError('no features: every example was skipped');
   return { spec, examples: data, features, notes };
-}
-
-/** Rows per feature: K for multiple choice. */
-export function numChoices(data: TaskData): number {
-  return data.features[0]!.rows.length;
-}
-
-/** The longest row of a feature (what it costs in a padded batch). */
-export function featureLength(f: Feature): number {
-  return Math.max(...f.rows.map((r) => r.input_ids.length));
 }
 
 const argmax = (row: ArrayLike<number>): number => {

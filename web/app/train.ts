@@ -1,24 +1,25 @@
-// Fine-tuning a sequence classifier in the page's worker: the steps of `bert finetune --task
-// classification` (src/train/finetune.ts) built from the same library pieces (features, epoch order,
-// training graph, TrainStep, AdamW, schedule, update), so the same model, data and seed give the
+// Fine-tuning a sequence classifier in the page's worker: the loop of `bert finetune --task
+// classification` (src/train/finetune.ts) on the same library pieces (features, epoch order, weight
+// loading, training graph, OptimizerStep, ForwardRunner), so the same model, data and seed give the
 // same losses as in Node. No file access: the model comes in as a ModelFolder.
 import { encodeSafetensors } from '../../src/checkpoint/safetensors-format.ts';
 import { zipStored } from '../../src/checkpoint/zip-write.ts';
+import { weightsFrom } from '../../src/checkpoint/weights-from.ts';
 import { buildLabelMap, type LabelMap } from '../../src/data/tasks/labels.ts';
 import type { TextExample } from '../../src/data/tasks/types.ts';
 import { epochOrder } from '../../src/data/random.ts';
 import { BertError } from '../../src/errors.ts';
-import { lengthBuckets } from '../../src/inference/batching.ts';
 import { softmax } from '../../src/inference/postprocess.ts';
 import { configToJson, type BertConfig } from '../../src/model/config.ts';
-import { ModelRunner, type ParamTensor } from '../../src/model/runner.ts';
-import { finetuneForward, finetuneObjective, type FinetuneHead } from '../../src/train/finetune-objectives.ts';
-import { finetunedConfig, startingParams } from '../../src/train/finetune-params.ts';
+import type { ParamTensor } from '../../src/model/runner.ts';
+import { OptimizerStep } from '../../src/train/accumulate.ts';
+import { finetunedConfig } from '../../src/train/finetune-config.ts';
+import { ForwardRunner } from '../../src/train/finetune-forward.ts';
+import { finetuneObjective, headParameters, type FinetuneHead } from '../../src/train/finetune-objectives.ts';
 import { AdamW } from '../../src/train/optimizer.ts';
 import { checkSchedule, warmupFromRatio } from '../../src/train/schedule.ts';
 import { TrainStep } from '../../src/train/step.ts';
-import { collate, splitOutputs, textFeatures, type Feature } from '../../src/train/task-batches.ts';
-import { applyUpdate } from '../../src/train/update.ts';
+import { collate, textFeatures, type Feature } from '../../src/train/task-batches.ts';
 import type { ModelFolder } from './model-folder.ts';
 import type { LabelScore, TrainSettings } from './protocol.ts';
 
@@ -39,7 +40,7 @@ export class Classifier {
     readonly config: BertConfig,
     readonly labels: LabelMap,
     readonly params: Map<string, ParamTensor>,
-    private readonly forward: ModelRunner,
+    private readonly forward: ForwardRunner,
     private readonly folder: ModelFolder,
     readonly maxSeqLength: number,
   ) {}
@@ -57,15 +58,15 @@ export class Classifier {
     const devFeatures = textFeatures(folder.tokenizer, dev, SPEC.family, labels, s.maxSeqLength, true);
     const head: FinetuneHead = { family: 'classification', numLabels: labels.size };
     const config = finetunedConfig(folder.config, SPEC, labels);
-    const params = startingParams('the opened folder', config, head, {
-      seed: s.seed, say: ev.onMessage, tensors: folder.tensors, source: 'model.safetensors',
-    });
+    const checkpoint = { tensors: folder.tensors, source: 'model.safetensors' };
+    const { params } = weightsFrom(checkpoint, 'the opened folder', { ...headParameters(config, head), config, seed: s.seed, say: ev.onMessage, writable: true });
     const steps = Math.ceil(trainFeatures.length / s.batchSize) * s.epochs;
     const schedule = checkSchedule({ lr: s.lr, steps, warmup: warmupFromRatio(s.warmupRatio, steps) });
+    const padId = folder.tokenizer.specialIds.pad;
     const step = await TrainStep.compile(finetuneObjective(config, head, { training: true }), { seed: s.seed });
-    const { ctx, outputs } = finetuneForward(config, head, { training: false });
-    const classifier = new Classifier(config, labels, params, await ModelRunner.create(ctx, outputs), folder, s.maxSeqLength);
-    const optimizer = new AdamW(params, { weightDecay: s.weightDecay, eps: 1e-6 });
+    const forward = await ForwardRunner.compile(config, head, { padId });
+    const classifier = new Classifier(config, labels, params, forward, folder, s.maxSeqLength);
+    const update = new OptimizerStep(step, new AdamW(params, { weightDecay: s.weightDecay, eps: 1e-6 }), params, { gradAccum: 1, schedule, maxGradNorm: 1 });
     ev.onStart({ steps, train: trainFeatures.length, dev: devFeatures.length, labels: [...labels.labels] });
     const losses: number[] = [];
     let k = 0;
@@ -79,11 +80,10 @@ export class Classifier {
             break outer;
           }
           const batch = [...order.subarray(start, Math.min(order.length, start + s.batchSize))].map((i) => trainFeatures[i]!);
-          const r = await step.run(collate(batch, head.family, true), params, k);
-          const { lr } = applyUpdate(optimizer, r.grads, k, { schedule, maxGradNorm: 1 });
+          const { loss, lr } = await update.run(k, { count: 1, firstIndex: k, feeds: () => collate(batch, head.family, true, padId) });
           k++;
-          losses.push(r.loss);
-          await ev.onStep({ step: k, steps, epoch: epoch + (start + batch.length) / order.length, loss: r.loss, lr });
+          losses.push(loss);
+          await ev.onStep({ step: k, steps, epoch: epoch + (start + batch.length) / order.length, loss, lr });
         }
         if (devFeatures.length > 0) ev.onEval({ step: k, epoch: epoch + 1, accuracy: await classifier.accuracy(devFeatures) });
       }
@@ -96,19 +96,12 @@ export class Classifier {
     return { classifier, steps: k, losses, stopped };
   }
 
-  /** Class probabilities of each feature, in order (length-bucketed batches, as ForwardRunner). */
-  private async probabilities(features: readonly Feature[], batchSize = 32): Promise<number[][]> {
-    const lengths = features.map((f) => f.rows[0]!.input_ids.length);
-    const out: number[][] = new Array(features.length);
-    for (const idx of lengthBuckets(lengths, { maxBatch: batchSize, maxTokens: batchSize * Math.max(...lengths) })) {
-      const batch = idx.map((i) => features[i]!);
-      const r = await this.forward.run(collate(batch, 'classification', false), this.params);
-      splitOutputs(batch, 'classification', r, this.labels.size).forEach((o, j) => (out[idx[j]!] = softmax(o.logits!)));
-    }
-    return out;
+  /** Class probabilities of each feature, in order. */
+  private async probabilities(features: Feature[], batchSize = 32): Promise<number[][]> {
+    return (await this.forward.run({ features }, this.params, batchSize)).map((o) => softmax(o.logits!));
   }
 
-  private async accuracy(features: readonly Feature[]): Promise<number> {
+  private async accuracy(features: Feature[]): Promise<number> {
     const probs = await this.probabilities(features);
     let right = 0;
     probs.forEach((p, i) => (right += p.indexOf(Math.max(...p)) === features[i]!.label ? 1 : 0));
