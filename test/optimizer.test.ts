@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import type { FloatTensor } from '../src/checkpoint/tensor.ts';
 import { AdamW, bertNoDecay, clipGradNorm, GradAccumulator } from '../src/train/optimizer.ts';
+import { loadOptimizerState, saveOptimizerState } from '../src/train/optimizer-file.ts';
 
 // fixtures/optimizer/adamw.json comes from scripts/make_optimizer_fixtures.py (torch.optim.AdamW).
 interface Fixture {
@@ -123,10 +124,10 @@ test('AdamW: save then load continues bit-identically', () => {
     const resumed = freshParams();
     const optB = new AdamW(resumed, { weightDecay: 0.01 });
     optB.step(gradsOf(0), 1e-2);
-    optB.save(join(dir, 'optimizer.safetensors'));
+    saveOptimizerState(optB, join(dir, 'optimizer.safetensors'));
     const saved = new Map([...resumed].map(([n, p]) => [n, { shape: p.shape, data: p.data.slice() }]));
     const optC = new AdamW(saved, { weightDecay: 0.01 });
-    optC.load(join(dir, 'optimizer.safetensors'));
+    loadOptimizerState(optC, join(dir, 'optimizer.safetensors'));
     assert.equal(optC.stepCount, 1);
     for (let k = 1; k < 3; k++) optC.step(gradsOf(k), 1e-2 * (k + 1));
     for (const [n, p] of straight) assert.deepEqual(saved.get(n)!.data, p.data, n);
@@ -140,14 +141,14 @@ test('AdamW: load refuses state of another model and leaves itself unchanged', (
   const dir = mkdtempSync(join(tmpdir(), 'adamw-'));
   try {
     const path = join(dir, 'opt.safetensors');
-    new AdamW(new Map([['w', { shape: [2], data: new Float32Array(2) }]])).save(path);
+    saveOptimizerState(new AdamW(new Map([['w', { shape: [2], data: new Float32Array(2) }]])), path);
     const opt = new AdamW(new Map([['w', { shape: [3], data: new Float32Array(3) }]]));
-    assert.throws(() => opt.load(path), /shape \[2\], the parameter \[3\]/);
+    assert.throws(() => loadOptimizerState(opt, path), /shape \[2\], the parameter \[3\]/);
     assert.equal(opt.stepCount, 0);
     const other = new AdamW(new Map([['v', { shape: [2], data: new Float32Array(2) }]]));
-    assert.throws(() => other.load(path), /not a parameter of this model/);
+    assert.throws(() => loadOptimizerState(other, path), /not a parameter of this model/);
     writeFileSync(join(dir, 'x.safetensors'), 'garbage');
-    assert.throws(() => opt.load(join(dir, 'x.safetensors')), /not a valid safetensors/);
+    assert.throws(() => loadOptimizerState(opt, join(dir, 'x.safetensors')), /not a valid safetensors/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

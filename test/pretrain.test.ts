@@ -12,6 +12,7 @@ import { makeConfig, type BertConfig } from '../src/model/config.ts';
 import { trainWordPieceVocab } from '../src/tokenizer/train.ts';
 import { listCheckpoints, optimizerStatePath, readTrainingState } from '../src/train/checkpoints.ts';
 import { AdamW } from '../src/train/optimizer.ts';
+import { loadOptimizerState } from '../src/train/optimizer-file.ts';
 import { pretrain, type PretrainOptions } from '../src/train/pretrain.ts';
 
 // A small corpus (40 Brown documents), a 400-token vocabulary and a tiny model: seconds per run.
@@ -114,7 +115,7 @@ describe('pre-training loop', () => {
         const ck = loadCheckpoint(c.dir);
         const st = readTrainingState(c.dir);
         assert.equal(st.step, c.step);
-        new AdamW(ck.tensors).load(optimizerStatePath(c.dir));
+        loadOptimizerState(new AdamW(ck.tensors), optimizerStatePath(c.dir));
       }
     }
     const before = listCheckpoints(out).at(-1)!.step;

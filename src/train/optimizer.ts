@@ -1,6 +1,6 @@
 // AdamW as torch.optim.AdamW computes it, gradient clipping as torch.nn.utils.clip_grad_norm_, and
 // micro-batch gradient averaging. Parameters, gradients and moments are Float32Arrays updated in place.
-import { readSafetensors, writeSafetensors } from '../checkpoint/safetensors.ts';
+import type { SafetensorsFile } from '../checkpoint/safetensors-format.ts';
 import type { FloatTensor } from '../checkpoint/tensor.ts';
 import { BertError } from '../errors.ts';
 
@@ -122,14 +122,11 @@ export class AdamW {
     };
   }
 
-  /** Writes the optimizer state (moments and step count) as one safetensors file, atomically. */
-  save(path: string): void {
-    writeSafetensors(path, this.stateTensors(), this.stateMetadata());
-  }
-
-  /** Restores state written by `save`; the parameters (names, shapes) must be the ones it was saved with. */
-  load(path: string): void {
-    const file = readSafetensors(path);
+  /**
+   * Restores state saved from `stateTensors()` and `stateMetadata()` (optimizer-file.ts reads and
+   * writes it); the parameters (names, shapes) must be the ones it was saved with. `path` names the file in errors.
+   */
+  restore(file: SafetensorsFile, path: string): void {
     const meta = file.metadata;
     if (meta.format !== STATE_FORMAT) throw new BertError(`not an AdamW state file (format ${JSON.stringify(meta.format)}, expected ${STATE_FORMAT})`, path);
     const t = Number(meta.step);
