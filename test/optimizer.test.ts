@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { FloatTensor } from '../src/checkpoint/tensor.ts';
-import { AdamW, bertNoDecay, clipGradNorm, GradAccumulator } from '../src/train/optimizer.ts';
+import { AdamW, bertNoDecay, clipGradNorm, clipScale, globalGradNorm, GradAccumulator } from '../src/train/optimizer.ts';
 
 // fixtures/optimizer/adamw.json comes from scripts/make_optimizer_fixtures.py (torch.optim.AdamW).
 interface Fixture {
@@ -111,6 +111,35 @@ test('clipGradNorm: below max_norm leaves gradients untouched; returns the norm'
   // max_norm 1: scale 1 / (13 + 1e-6).
   assert.equal(clipGradNorm(new Map([['a', a], ['b', b]]), 1), 13);
   assert.ok(Math.abs(a[0] - 3 / 13) < 1e-7 && Math.abs(b[0] - 12 / 13) < 1e-7);
+});
+
+test('AdamW.step with gradScale gives bit for bit what clipping in place then stepping gives', () => {
+  for (const [r, run] of fixture.runs.entries()) {
+    const clipped = freshParams();
+    const fused = freshParams();
+    const optA = new AdamW(clipped, { betas: fixture.betas, eps: fixture.eps, weightDecay: run.weight_decay });
+    const optB = new AdamW(fused, { betas: fixture.betas, eps: fixture.eps, weightDecay: run.weight_decay });
+    for (const [k, want] of run.steps.entries()) {
+      const a = gradsOf(k);
+      const b = gradsOf(k);
+      const norm = clipGradNorm(a, want.max_norm);
+      optA.step(a, want.lr);
+      optB.step(b, want.lr, clipScale(globalGradNorm(b.values()), want.max_norm));
+      assert.equal(globalGradNorm(gradsOf(k).values()), norm);
+      assert.deepEqual([...b.values()], [...gradsOf(k).values()], 'the gradients are left as they came');
+    }
+    for (const [n, p] of clipped) assert.deepEqual(fused.get(n)!.data, p.data, `${n} (run ${r})`);
+    for (const [n, t] of optA.stateTensors()) assert.deepEqual(optB.stateTensors().get(n)!.data, t.data, `${n} (run ${r})`);
+  }
+});
+
+test('globalGradNorm: sqrt of the sum of squares over all tensors, any length; clipScale is 1 at or under max_norm', () => {
+  // 1..7 squared sum to 140, and 0.5 over 5 values to 1.25: sqrt(141.25)
+  assert.equal(globalGradNorm([Float32Array.of(1, 2, 3, 4, 5, 6, 7), new Float32Array(5).fill(0.5)]), Math.sqrt(141.25));
+  assert.equal(globalGradNorm([]), 0);
+  assert.equal(clipScale(3, 100), 1);
+  assert.equal(clipScale(Number.NaN, 1), 1);
+  assert.equal(clipScale(13, 1), Math.fround(1 / (13 + 1e-6)));
 });
 
 test('AdamW: save then load continues bit-identically', () => {
