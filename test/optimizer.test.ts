@@ -133,6 +133,22 @@ test('AdamW.step with gradScale gives bit for bit what clipping in place then st
   }
 });
 
+test('AdamW: the WebAssembly SIMD kernel and the JavaScript loop give the same bits (odd sizes, chunk edges, clipping)', () => {
+  const sizes = { 'a.weight': 3, 'b.weight': 16384 * 2 + 5, 'c.bias': 7, 'd.LayerNorm.weight': 1 };
+  const make = () => new Map(Object.entries(sizes).map(([n, len], j) => [n, { shape: [len], data: Float32Array.from({ length: len }, (_, i) => Math.sin(i + j) * 0.1) }]));
+  const simd = make();
+  const js = make();
+  const optS = new AdamW(simd, { weightDecay: 0.01 });
+  const optJ = new AdamW(js, { weightDecay: 0.01, simd: false });
+  for (let k = 0; k < 4; k++) {
+    const grads = new Map(Object.entries(sizes).map(([n, len]) => [n, Float32Array.from({ length: len }, (_, i) => Math.cos(i * 1.7 + k) * 0.01)]));
+    optS.step(grads, 1e-3 * (k + 1), k % 2 ? 0.37 : 1);
+    optJ.step(grads, 1e-3 * (k + 1), k % 2 ? 0.37 : 1);
+  }
+  for (const [n, p] of js) assert.deepEqual(simd.get(n)!.data, p.data, n);
+  for (const [n, t] of optJ.stateTensors()) assert.deepEqual(optS.stateTensors().get(n)!.data, t.data, n);
+});
+
 test('globalGradNorm: sqrt of the sum of squares over all tensors, any length; clipScale is 1 at or under max_norm', () => {
   // 1..7 squared sum to 140, and 0.5 over 5 values to 1.25: sqrt(141.25)
   assert.equal(globalGradNorm([Float32Array.of(1, 2, 3, 4, 5, 6, 7), new Float32Array(5).fill(0.5)]), Math.sqrt(141.25));

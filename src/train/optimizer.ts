@@ -3,6 +3,7 @@
 import { readSafetensors, writeSafetensors } from '../checkpoint/safetensors.ts';
 import type { FloatTensor } from '../checkpoint/tensor.ts';
 import { BertError } from '../errors.ts';
+import { AdamWKernel, adamwTensor, type AdamWScalars } from './adamw-kernel.ts';
 
 const fround = Math.fround;
 
@@ -15,6 +16,8 @@ export interface AdamWOptions {
   weightDecay?: number;
   /** Parameters that get no weight decay; defaults to BERT's rule, `bertNoDecay`. */
   noDecay?: (name: string) => boolean;
+  /** Use the WebAssembly SIMD kernel where there is one (default); false: the JavaScript loop (same results). */
+  simd?: boolean;
 }
 
 /** BERT's rule (and Hugging Face's run_mlm): no weight decay on biases and LayerNorm weights. */
@@ -39,17 +42,17 @@ const STATE_FORMAT = 'bert-ts-adamw-1';
  * AdamW with PyTorch's semantics (`_single_tensor_adamw`): per step t = t + 1, then
  *   p = p * (1 - lr * wd);  m = b1 m + (1 - b1) g;  v = b2 v + (1 - b2) g^2
  *   p = p - lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps)
- * Values are rounded to float32 where torch rounds them when it matters: the two terms of the first
- * moment (they can cancel) and the decayed p (the update can cancel it). The other intermediates stay
- * in float64, which costs nothing here and changes results by under an ulp; test/optimizer.test.ts
- * finds at most 3 ulp from torch 1.13 after 3 steps with clipping. Rounding every intermediate made
- * the step about 1.5x slower on BERT-base for no measurable gain in agreement.
+ * in float32 throughout, each operation rounded where torch's float32 kernels round it (torch may
+ * fuse a multiply-add where we round twice: test/optimizer.test.ts finds at most 4 ulp from torch
+ * 1.13 after 3 steps with clipping). The scalars are computed in float64 on the host, as torch does.
+ * The per-element work runs in a WebAssembly SIMD kernel (train/adamw-kernel.ts) where there is one.
  */
 export class AdamW {
   readonly betas: [number, number];
   readonly eps: number;
   readonly weightDecay: number;
   private readonly slots: Slot[];
+  private readonly kernel: AdamWKernel | undefined;
   private t = 0;
 
   constructor(params: ReadonlyMap<string, FloatTensor>, opts: AdamWOptions = {}) {
@@ -57,11 +60,14 @@ export class AdamW {
     this.eps = opts.eps ?? 1e-6;
     this.weightDecay = opts.weightDecay ?? 0.01;
     const noDecay = opts.noDecay ?? bertNoDecay;
-    this.slots = [...params].map(([name, p]) => ({
+    const list = [...params];
+    const kernel = opts.simd === false ? undefined : AdamWKernel.create(list.map(([, p]) => p.data.length));
+    this.kernel = kernel;
+    this.slots = list.map(([name, p], k) => ({
       name,
       param: p.data,
-      m: new Float32Array(p.data.length),
-      v: new Float32Array(p.data.length),
+      m: kernel ? kernel.m(k, p.data.length) : new Float32Array(p.data.length),
+      v: kernel ? kernel.v(k, p.data.length) : new Float32Array(p.data.length),
       shape: [...p.shape],
       decay: !noDecay(name),
     }));
@@ -92,19 +98,22 @@ export class AdamW {
     const [beta1, beta2] = this.betas;
     const t = this.t;
     // Scalars as torch computes them: in float64 on the host, then cast to float32 by the kernels.
-    const b1 = fround(beta1);
-    const c1 = fround(1 - beta1);
-    const b2 = fround(beta2);
-    const c2 = fround(1 - beta2);
-    const negStepSize = fround(-(lr / (1 - beta1 ** t)));
-    const bc2Sqrt = fround(Math.sqrt(1 - beta2 ** t));
-    const eps = fround(this.eps);
-    for (const s of this.slots) {
-      const decay = fround(1 - lr * (s.decay ? this.weightDecay : 0));
+    const scalars: Omit<AdamWScalars, 'decay'> = {
+      gradScale,
+      b1: beta1,
+      c1: 1 - beta1,
+      b2: beta2,
+      c2: 1 - beta2,
+      bc2Sqrt: Math.sqrt(1 - beta2 ** t),
+      eps: this.eps,
+      negStepSize: -(lr / (1 - beta1 ** t)),
+    };
+    this.slots.forEach((s, k) => {
       const g = grads.get(s.name)!;
-      if (gradScale === 1) updateTensor(s.param, g, s.m, s.v, decay, b1, c1, b2, c2, bc2Sqrt, eps, negStepSize);
-      else updateTensorScaled(s.param, g, fround(gradScale), s.m, s.v, decay, b1, c1, b2, c2, bc2Sqrt, eps, negStepSize);
-    }
+      const all = { ...scalars, decay: 1 - lr * (s.decay ? this.weightDecay : 0) };
+      if (this.kernel) this.kernel.step(k, s.param, g, all);
+      else adamwTensor(s.param, g, s.m, s.v, all);
+    });
   }
 
   /** The moments as tensors `exp_avg.<name>` / `exp_avg_sq.<name>` (views, not copies). */
@@ -156,40 +165,6 @@ export class AdamW {
     // Copy only once everything checked out, so a bad file leaves this optimizer as it was.
     for (const [into, from] of restored) into.set(from);
     this.t = t;
-  }
-}
-
-// One fused pass over a tensor: each element of p, g, m, v is read once and p, m, v written once.
-function updateTensor(
-  p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array,
-  decay: number, b1: number, c1: number, b2: number, c2: number, bc2Sqrt: number, eps: number, negStepSize: number,
-): void {
-  const n = p.length;
-  for (let i = 0; i < n; i++) {
-    const gi = g[i]!;
-    const pi = fround(p[i]! * decay);
-    const mi = fround(fround(m[i]! * b1) + fround(gi * c1));
-    const vi = fround(v[i]! * b2 + c2 * gi * gi);
-    m[i] = mi;
-    v[i] = vi;
-    p[i] = pi + fround((negStepSize * mi) / (Math.sqrt(vi) / bc2Sqrt + eps));
-  }
-}
-
-// The same pass with the gradient clipped on the fly (a second copy, not a branch in the hot loop).
-function updateTensorScaled(
-  p: Float32Array, g: Float32Array, scale: number, m: Float32Array, v: Float32Array,
-  decay: number, b1: number, c1: number, b2: number, c2: number, bc2Sqrt: number, eps: number, negStepSize: number,
-): void {
-  const n = p.length;
-  for (let i = 0; i < n; i++) {
-    const gi = fround(g[i]! * scale);
-    const pi = fround(p[i]! * decay);
-    const mi = fround(fround(m[i]! * b1) + fround(gi * c1));
-    const vi = fround(v[i]! * b2 + c2 * gi * gi);
-    m[i] = mi;
-    v[i] = vi;
-    p[i] = pi + fround((negStepSize * mi) / (Math.sqrt(vi) / bc2Sqrt + eps));
   }
 }
 
