@@ -55,7 +55,6 @@ class Storage {
 class Tensor {
   constructor(readonly value: StoredTensor) {}
 }
-const MARK = Symbol('mark');
 
 /** Reads a `pytorch_model.bin` written by torch.save (zip format) into named tensors; floats become fp32. */
 export function readPytorchBin(path: string): Map<string, StoredTensor> {
@@ -145,7 +144,7 @@ function unpickle(data: Uint8Array, loadStorage: (kind: StorageKind, key: string
   const str = (n: number, dec: { decode(b: Uint8Array): string }): string => dec.decode(data.subarray(need(n), p));
 
   for (;;) {
-    const op = data[need(1)];
+    const op = data[need(1)]!;
     switch (op) {
       case 0x80: // PROTO
         need(1);
@@ -190,13 +189,13 @@ function unpickle(data: Uint8Array, loadStorage: (kind: StorageKind, key: string
         stack.push(str(v.getUint32(need(4), true), utf8));
         break;
       case 0x8c: // SHORT_BINUNICODE
-        stack.push(str(data[need(1)], utf8));
+        stack.push(str(data[need(1)]!, utf8));
         break;
       case 0x54: // BINSTRING
         stack.push(str(v.getInt32(need(4), true), latin1));
         break;
       case 0x55: // SHORT_BINSTRING
-        stack.push(str(data[need(1)], latin1));
+        stack.push(str(data[need(1)]!, latin1));
         break;
       case 0x4a: // BININT
         stack.push(v.getInt32(need(4), true));
@@ -209,11 +208,11 @@ function unpickle(data: Uint8Array, loadStorage: (kind: StorageKind, key: string
         break;
       case 0x8a: {
         // LONG1: little-endian two's complement of n bytes
-        const n = data[need(1)];
+        const n = data[need(1)]!;
         const at = need(n);
         let x = 0n;
-        for (let i = n - 1; i >= 0; i--) x = (x << 8n) | BigInt(data[at + i]);
-        if (n > 0 && data[at + n - 1] & 0x80) x -= 1n << BigInt(8 * n);
+        for (let i = n - 1; i >= 0; i--) x = (x << 8n) | BigInt(data[at + i]!);
+        if (n > 0 && data[at + n - 1]! & 0x80) x -= 1n << BigInt(8 * n);
         stack.push(Number(x));
         break;
       }
@@ -251,7 +250,7 @@ function unpickle(data: Uint8Array, loadStorage: (kind: StorageKind, key: string
         }
         const [, type, key, , count] = pid as [string, PyGlobal, string, unknown, number];
         const short = type.name.slice('torch.'.length);
-        const kind = STORAGES[short] ?? DTYPES[short];
+        const kind = STORAGES[short] ?? DTYPES[short] ?? fail(`persistent id names ${type.name}, not a storage type`);
         stack.push(loadStorage(kind, key, count));
         break;
       }
@@ -292,13 +291,13 @@ function unpickle(data: Uint8Array, loadStorage: (kind: StorageKind, key: string
         break;
       }
       case 0x68: // BINGET
-        stack.push(memoGet(memo, data[need(1)], fail));
+        stack.push(memoGet(memo, data[need(1)]!, fail));
         break;
       case 0x6a: // LONG_BINGET
         stack.push(memoGet(memo, v.getUint32(need(4), true), fail));
         break;
       case 0x71: // BINPUT
-        memo.set(data[need(1)], stack[stack.length - 1]);
+        memo.set(data[need(1)]!, stack[stack.length - 1]);
         break;
       case 0x72: // LONG_BINPUT
         memo.set(v.getUint32(need(4), true), stack[stack.length - 1]);
@@ -354,12 +353,12 @@ function rebuild(storage: Storage, offset: number, size: number[], stride: numbe
   const es = ELEMENT_BYTES[storage.kind];
   const capacity = storage.bytes.byteLength / es;
   let span = 1; // elements from the first to the last one addressed, inclusive
-  for (let k = 0; k < size.length; k++) if (size[k] > 0) span += (size[k] - 1) * stride[k];
+  for (let k = 0; k < size.length; k++) if (size[k]! > 0) span += (size[k]! - 1) * stride[k]!;
   if (n > 0 && offset + span > capacity) fail(`tensor of size [${size}] at offset ${offset} runs past its storage (${capacity} elements)`);
   let contiguous = true;
   for (let k = size.length - 1, expect = 1; k >= 0; k--) {
     if (size[k] !== 1 && stride[k] !== expect) contiguous = false;
-    expect *= size[k];
+    expect *= size[k]!;
   }
   const region = storage.bytes.subarray(offset * es, (offset + (n === 0 ? 0 : span)) * es);
   const flat = decode(storage.kind, region, n === 0 ? 0 : span);
@@ -369,9 +368,9 @@ function rebuild(storage: Storage, offset: number, size: number[], stride: numbe
   const index = new Array<number>(size.length).fill(0);
   for (let i = 0; i < n; i++) {
     let at = 0;
-    for (let k = 0; k < size.length; k++) at += index[k] * stride[k];
-    dst[i] = src[at];
-    for (let k = size.length - 1; k >= 0 && ++index[k] === size[k]; k--) index[k] = 0;
+    for (let k = 0; k < size.length; k++) at += index[k]! * stride[k]!;
+    dst[i] = src[at]!;
+    for (let k = size.length - 1; k >= 0 && ++index[k]! === size[k]; k--) index[k] = 0;
   }
   return { dtype: flat.dtype, shape, data: dst } as StoredTensor;
 }

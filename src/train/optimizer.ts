@@ -248,7 +248,7 @@ export class GradAccumulator {
       if (g === undefined) throw new BertError(`GradAccumulator.add: no gradient for parameter '${name}'`);
       if (g.length !== sum.length) throw new BertError(`GradAccumulator.add: gradient of '${name}' has ${g.length} values, expected ${sum.length}`);
       if (this.k === 0) sum.set(g);
-      else for (let i = 0; i < sum.length; i++) sum[i] += g[i];
+      else for (let i = 0; i < sum.length; i++) sum[i]! += g[i]!;
     }
     this.k += 1;
   }
@@ -259,7 +259,7 @@ export class GradAccumulator {
     const k = this.k;
     if (k > 1) {
       for (const sum of this.sums.values()) {
-        for (let i = 0; i < sum.length; i++) sum[i] /= k;
+        for (let i = 0; i < sum.length; i++) sum[i]! /= k;
       }
     }
     this.k = 0;

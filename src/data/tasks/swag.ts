@@ -10,7 +10,7 @@ import type { ChoiceExample } from './types.ts';
  */
 export function readSwag(path: string): ChoiceExample[] {
   const rows = readCsv(path);
-  const header = rows[0].fields;
+  const header = rows[0]!.fields;
   const col = new Map(header.map((c, i) => [c, i]));
   const endingCols = header
     .map((c, i) => [c, i] as const)
@@ -26,9 +26,9 @@ export function readSwag(path: string): ChoiceExample[] {
     const where = `${path}:${line}`;
     if (fields.length < header.length) throw new BertError(`row has ${fields.length} columns, the header ${header.length}`, where);
     const ex: ChoiceExample = {
-      context: fields[col.get(split ? 'sent1' : 'startphrase') as number],
-      start: split ? fields[col.get('sent2') as number] : '',
-      endings: endingCols.map((i) => fields[i]),
+      context: fields[col.get(split ? 'sent1' : 'startphrase') as number]!,
+      start: split ? fields[col.get('sent2') as number]! : '',
+      endings: endingCols.map((i) => fields[i]!),
       where,
     };
     if (labelCol !== undefined && fields[labelCol] !== '') {
