@@ -7,17 +7,9 @@
 // scratch area in chunks. `adamwTensor` is the same arithmetic in JavaScript: the reference the kernel
 // is tested against, and the path taken where WebAssembly SIMD is missing.
 
-const fround = Math.fround;
+import { F32, get, I32, i32, instantiate, load, moduleBytes, set, simd, store, tee, V128, type WasmMemory } from './wasm.ts';
 
-// Node has WebAssembly; TypeScript declares it only in its DOM libraries, which this project leaves out.
-interface WasmMemory {
-  readonly buffer: ArrayBuffer;
-}
-declare const WebAssembly: {
-  Memory: new (descriptor: { initial: number }) => WasmMemory;
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: Record<string, Record<string, unknown>>) => { exports: Record<string, unknown> };
-};
+const fround = Math.fround;
 
 /** The scalars of one update; each is used as the float32 nearest to it. */
 export interface AdamWScalars {
@@ -55,34 +47,26 @@ export function adamwTensor(p: Float32Array, g: Float32Array, m: Float32Array, v
   }
 }
 
-// The module, written out by hand (301 bytes): one imported memory and one function
+// The kernel, written out by hand (301 bytes with train/wasm.ts): one function
 //   update(p, g, m, v, n, scale, decay, b1, c1, b2, c2, bc2Sqrt, eps, negStepSize)
 // over n floats (a multiple of 4) at byte offsets p, g, m, v; p, m and v are updated in place.
-const I32 = 0x7f;
-const F32 = 0x7d;
-const V128 = 0x7b;
-const get = (i: number) => [0x20, i];
-const set = (i: number) => [0x21, i];
-const tee = (i: number) => [0x22, i];
-const load = [0xfd, 0x00, 0x04, 0x00]; // v128.load align=16 offset=0
-const store = [0xfd, 0x0b, 0x04, 0x00]; // v128.store
-const splat = [0xfd, 0x13]; // f32x4.splat
-const sqrt = [0xfd, 0xe3, 0x01];
-const add = [0xfd, 0xe4, 0x01];
-const mul = [0xfd, 0xe6, 0x01];
-const div = [0xfd, 0xe7, 0x01];
+const splat = simd(0x13); // f32x4.splat
+const sqrt = simd(0xe3);
+const add = simd(0xe4);
+const mul = simd(0xe6);
+const div = simd(0xe7);
 // parameters 0..13, then locals: 14 end (i32); 15..23 the nine scalars splatted; 24 g, 25 m, 26 v
 const [P, G, M, V, N, END, GI, MI, VI] = [0, 1, 2, 3, 4, 14, 24, 25, 26];
 const S = (k: number) => 15 + k; // splat of scalar parameter 5 + k
 const [SCALE, DECAY, B1, C1, B2, C2, BC2, EPS, NEG] = [0, 1, 2, 3, 4, 5, 6, 7, 8].map(S) as number[] as [
   number, number, number, number, number, number, number, number, number,
 ];
-const advance = (i: number) => [...get(i), 0x41, 0x10, 0x6a, ...set(i)]; // i += 16
+const advance = (i: number) => [...get(i), ...i32(16), 0x6a, ...set(i)]; // i += 16
 
 function body(): number[] {
-  const code: number[] = [0x02, 0x01, I32, 0x0c, V128]; // locals: 1 i32, 12 v128
+  const code: number[] = [];
   for (let k = 0; k < 9; k++) code.push(...get(5 + k), ...splat, ...set(S(k)));
-  code.push(...get(N), 0x41, 0x02, 0x74, ...get(P), 0x6a, ...set(END)); // end = p + n * 4
+  code.push(...get(N), ...i32(2), 0x74, ...get(P), 0x6a, ...set(END)); // end = p + n * 4
   code.push(0x02, 0x40, 0x03, 0x40); // block, loop
   code.push(...get(P), ...get(END), 0x4f, 0x0d, 0x01); // if p >= end: break
   code.push(...get(G), ...load, ...get(SCALE), ...mul, ...set(GI));
@@ -95,40 +79,12 @@ function body(): number[] {
   return code;
 }
 
-function section(id: number, content: number[]): number[] {
-  return [id, ...uleb(content.length), ...content];
-}
-
-function uleb(n: number): number[] {
-  const out: number[] = [];
-  do {
-    let b = n & 0x7f;
-    n >>>= 7;
-    if (n) b |= 0x80;
-    out.push(b);
-  } while (n);
-  return out;
-}
-
-function moduleBytes(): Uint8Array {
-  const name = (s: string) => [s.length, ...Buffer.from(s)];
-  const code = body();
-  return Uint8Array.from([
-    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
-    ...section(1, [0x01, 0x60, 14, I32, I32, I32, I32, I32, F32, F32, F32, F32, F32, F32, F32, F32, F32, 0x00]),
-    ...section(2, [0x01, ...name('env'), ...name('memory'), 0x02, 0x00, 0x01]),
-    ...section(3, [0x01, 0x00]),
-    ...section(7, [0x01, ...name('update'), 0x00, 0x00]),
-    ...section(10, [0x01, ...uleb(code.length), ...code]),
-  ]);
-}
+const UPDATE = moduleBytes('update', [I32, I32, I32, I32, I32, ...Array<number>(9).fill(F32)], [[1, I32], [12, V128]], body());
 
 type UpdateFn = (p: number, g: number, m: number, v: number, n: number, ...scalars: number[]) => void;
 
 /** Floats of parameter and gradient staged per kernel call (64 KB each: they stay in L2). */
 const CHUNK = 16384;
-const PAGE = 65536;
-const MAX_BYTES = 65536 * PAGE; // a 32-bit WebAssembly memory
 
 const roundUp4 = (n: number) => (n + 3) & ~3;
 
@@ -153,14 +109,8 @@ export class AdamWKernel {
       offsets.push(bytes);
       bytes += 2 * roundUp4(n) * 4;
     }
-    if (bytes > MAX_BYTES) return undefined;
-    try {
-      const memory = new WebAssembly.Memory({ initial: Math.ceil(bytes / PAGE) });
-      const instance = new WebAssembly.Instance(new WebAssembly.Module(moduleBytes()), { env: { memory } });
-      return new AdamWKernel(memory, instance.exports.update as UpdateFn, offsets);
-    } catch {
-      return undefined; // no WebAssembly SIMD here
-    }
+    const wasm = instantiate<UpdateFn>(UPDATE, 'update', bytes);
+    return wasm && new AdamWKernel(wasm.memory, wasm.fn, offsets);
   }
 
   /** Tensor k's first moment: a view into the kernel's memory. */
