@@ -224,3 +224,19 @@ test('GradAccumulator: averages micro-batches, then starts over', () => {
   assert.deepEqual([...acc.average().get('w')!], [5, 7]);
   assert.throws(() => acc.average(), /no micro-batch/);
 });
+
+test('GradAccumulator: the WebAssembly SIMD sums and the JavaScript loops give the same bits (odd sizes, chunk edges, -0)', () => {
+  const sizes = { a: 3, b: 16384 * 2 + 5, c: 1 };
+  const params = new Map(Object.entries(sizes).map(([n, len]) => [n, { shape: [len], data: new Float32Array(len) }]));
+  const simd = new GradAccumulator(params);
+  const js = new GradAccumulator(params, { simd: false });
+  for (let round = 0; round < 2; round++) {
+    for (let k = 0; k < 3; k++) {
+      const grads = new Map(Object.entries(sizes).map(([n, len]) => [n, Float32Array.from({ length: len }, (_, i) => (i % 7 === 0 ? -0 : Math.sin(i * 0.3 + k + round) / 3))]));
+      simd.add(grads);
+      js.add(grads);
+    }
+    const [s, j] = [simd.average(), js.average()];
+    for (const [n, v] of j) assert.deepEqual(s.get(n), v, `${n}, round ${round}`);
+  }
+});

@@ -4,6 +4,7 @@ import { readSafetensors, writeSafetensors } from '../checkpoint/safetensors.ts'
 import type { FloatTensor } from '../checkpoint/tensor.ts';
 import { BertError } from '../errors.ts';
 import { AdamWKernel, adamwTensor, type AdamWScalars } from './adamw-kernel.ts';
+import { SumKernel } from './sum-kernel.ts';
 
 const fround = Math.fround;
 
@@ -231,10 +232,14 @@ export function clipGradNorm(grads: Iterable<Float32Array> | ReadonlyMap<string,
  */
 export class GradAccumulator {
   private readonly sums = new Map<string, Float32Array>();
+  private readonly kernel: SumKernel | undefined;
   private k = 0;
 
-  constructor(params: ReadonlyMap<string, FloatTensor>) {
-    for (const [name, p] of params) this.sums.set(name, new Float32Array(p.data.length));
+  /** `simd: false` sums in JavaScript loops (the same bits, slower). */
+  constructor(params: ReadonlyMap<string, FloatTensor>, opts: { simd?: boolean } = {}) {
+    const list = [...params];
+    this.kernel = opts.simd === false ? undefined : SumKernel.create(list.map(([, p]) => p.data.length));
+    list.forEach(([name, p], j) => this.sums.set(name, this.kernel ? this.kernel.view(j, p.data.length) : new Float32Array(p.data.length)));
   }
 
   /** Micro-batches summed since the last `average`. */
@@ -247,8 +252,14 @@ export class GradAccumulator {
       const g = grads.get(name);
       if (g === undefined) throw new BertError(`GradAccumulator.add: no gradient for parameter '${name}'`);
       if (g.length !== sum.length) throw new BertError(`GradAccumulator.add: gradient of '${name}' has ${g.length} values, expected ${sum.length}`);
+    }
+    let j = 0;
+    for (const [name, sum] of this.sums) {
+      const g = grads.get(name)!;
       if (this.k === 0) sum.set(g);
+      else if (this.kernel) this.kernel.add(j, g);
       else for (let i = 0; i < sum.length; i++) sum[i]! += g[i]!;
+      j++;
     }
     this.k += 1;
   }
@@ -258,8 +269,11 @@ export class GradAccumulator {
     if (this.k === 0) throw new BertError('GradAccumulator.average: no micro-batch was added');
     const k = this.k;
     if (k > 1) {
+      let j = 0;
       for (const sum of this.sums.values()) {
-        for (let i = 0; i < sum.length; i++) sum[i]! /= k;
+        if (this.kernel) this.kernel.divide(j, sum.length, k);
+        else for (let i = 0; i < sum.length; i++) sum[i]! /= k;
+        j++;
       }
     }
     this.k = 0;
