@@ -7,8 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeConfig, type PresetName } from '../src/model/config.ts';
 import { openPretrainingData } from '../src/data/dataset.ts';
-import { preTrainingObjective } from '../src/train/objectives.ts';
-import { batchFeeds, pretrain } from '../src/train/pretrain.ts';
+import { preTrainingFeeds, preTrainingObjective } from '../src/train/objectives.ts';
+import { pretrain } from '../src/train/pretrain.ts';
 import { TrainStep } from '../src/train/step.ts';
 import { matmulCeiling } from './engine.bench.ts';
 import { peakRssMb } from './peak-rss.ts';
@@ -33,7 +33,7 @@ const vmHwmMb = peakRssMb();
 // The engine alone on the same graph: forward + backward of one micro-batch, no optimizer, no data
 // loop, dropout masks included (TrainStep makes them), repeated on one batch.
 const dataset = openPretrainingData(data);
-const feeds = batchFeeds(dataset.batch(Array.from({ length: B / gradAccum }, (_, i) => i)));
+const feeds = preTrainingFeeds(dataset.batch(Array.from({ length: B / gradAccum }, (_, i) => i)));
 dataset.close();
 const step = await TrainStep.compile(preTrainingObjective(config, { training: true }), { seed: 1 });
 const engineTimes: number[] = [];

@@ -12,9 +12,8 @@ import { makeConfig, type PresetName } from '../src/model/config.ts';
 import { initParams } from '../src/model/init.ts';
 import { bertParameterShapes } from '../src/checkpoint/keys.ts';
 import { DropoutMasks } from '../src/train/dropout.ts';
-import { preTrainingObjective } from '../src/train/objectives.ts';
+import { preTrainingFeeds, preTrainingObjective } from '../src/train/objectives.ts';
 import { AdamW, clipScale, globalGradNorm } from '../src/train/optimizer.ts';
-import { batchFeeds } from '../src/train/pretrain.ts';
 import { TrainStep } from '../src/train/step.ts';
 import { writeSyntheticJsonl } from './pretrain-data.ts';
 
@@ -49,7 +48,7 @@ for (let k = 0; k <= steps; k++) {
   const t0 = performance.now();
   const item = (await batches.next()).value!;
   const t1 = performance.now();
-  const feeds = batchFeeds(item.batch);
+  const feeds = preTrainingFeeds(item.batch);
   const t2 = performance.now();
   const r = await step.run(feeds, params, k);
   const t3 = performance.now();
