@@ -85,7 +85,7 @@ export class AdamW {
   }
 
   /**
-   * One update of every parameter from `grads` (by name) at learning rate `lr`; no allocation. Each
+   * One update of every parameter from `grads` (by name) at learning rate `lr`; no tensor-sized allocation. Each
    * gradient is read as float32(g * gradScale), exactly what clipping `grads` in place by that factor
    * would store, so `clipScale` can be applied here instead of in a pass of its own.
    */
