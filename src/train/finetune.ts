@@ -138,7 +138,7 @@ export async function finetune(o: FinetuneOptions): Promise<FinetuneResult> {
   const stepsPerEpoch = Math.ceil(trainFeatures.length / o.batchSize);
   const totalSteps = stepsPerEpoch * o.epochs;
   const schedule = checkSchedule({ lr: o.lr, steps: totalSteps, warmup: warmupFromRatio(o.warmupRatio, totalSteps) });
-  const step = await TrainStep.compile(finetuneObjective(config, head, { training: true }), { seed: o.seed, threads: o.threads });
+  const step = await TrainStep.compile(finetuneObjective(config, head, { training: true }), { seed: o.seed, threads: o.threads, gradBufferSets: gradAccum > 1 ? 2 : 1 });
   const forward = await ForwardRunner.compile(config, head, { padId, threads: o.threads });
   const optimizer = new AdamW(params, { weightDecay: o.weightDecay, eps: 1e-6 });
   const update = new OptimizerStep(step, optimizer, params, { gradAccum, schedule, maxGradNorm: o.maxGradNorm ?? 1 });
