@@ -1,10 +1,13 @@
 // Pre-training throughput (the whole loop, optimizer included) for mini and base at batch 32 x seq
-// 128; base by 4 micro-batches of 8. GFLOP/s over a MatMul ceiling measured in the same process.
+// 128; base by 4 micro-batches of 8. GFLOP/s over a MatMul ceiling measured in the same process, and
+// tokens/s over the same graph's engine step alone (loop_over_engine: what the host work costs);
+// beside each, PyTorch eager on the same step (bench/pytorch_reference.py) where torch is installed.
 import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { makeConfig } from '../src/model/config.ts';
 import { encoderForwardFlops } from './engine.bench.ts';
+import { pytorchReference } from './pytorch-reference.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const B = 32;
@@ -21,7 +24,7 @@ function preTrainingForwardFlops(preset: 'mini' | 'base'): number {
 function measure(preset: 'mini' | 'base', gradAccum: number, steps: number): Record<string, unknown> {
   const child = spawnSync(process.execPath, ['--import', 'tsx', join(here, 'pretrain-child.ts'), preset, String(B), String(S), String(gradAccum), String(steps)], { encoding: 'utf8' });
   if (child.status !== 0) throw new Error(`pretrain-child ${preset} failed: ${child.stderr}`);
-  const r = JSON.parse(child.stdout.trim().split('\n').at(-1)!) as { tokens_per_second: number; matmul_ceiling_gflops: [number, number]; peak_rss_mb: number };
+  const r = JSON.parse(child.stdout.trim().split('\n').at(-1)!) as { tokens_per_second: number; engine_tokens_per_second: number; matmul_ceiling_gflops: [number, number]; peak_rss_mb: number };
   const gflops = (3 * preTrainingForwardFlops(preset) * (r.tokens_per_second / (B * S))) / 1e9;
   // noise on a shared machine only ever lowers a measurement: the higher of the two is the ceiling
   const ceiling = Math.max(...r.matmul_ceiling_gflops);
@@ -30,6 +33,9 @@ function measure(preset: 'mini' | 'base', gradAccum: number, steps: number): Rec
     seq: S,
     grad_accum: gradAccum,
     tokens_per_second: Math.round(r.tokens_per_second),
+    // the same pre-training graph's forward + backward alone, measured in the same process right after
+    engine_tokens_per_second: Math.round(r.engine_tokens_per_second),
+    loop_over_engine: +(r.tokens_per_second / r.engine_tokens_per_second).toFixed(3),
     achieved_gflops: +gflops.toFixed(1),
     matmul_ceiling_gflops: r.matmul_ceiling_gflops.map((x) => +x.toFixed(1)),
     ratio_to_matmul_ceiling: +(gflops / ceiling).toFixed(3),
@@ -37,6 +43,18 @@ function measure(preset: 'mini' | 'base', gradAccum: number, steps: number): Rec
   };
 }
 
+/** Ours, then PyTorch eager on the same step right after (where a python3 with torch is found). */
+function sideBySide(preset: 'mini' | 'base', gradAccum: number, steps: number): Record<string, unknown> {
+  const ours = measure(preset, gradAccum, steps);
+  const torch = pytorchReference(preset, B, S, gradAccum, steps);
+  if ('skipped' in torch) {
+    process.stderr.write(`bench: ${torch.skipped}\n`);
+    return { ...ours, pytorch: torch };
+  }
+  const over = (ours.tokens_per_second as number) / torch.tokens_per_second;
+  return { ...ours, pytorch: { ...torch, tokens_per_second: Math.round(torch.tokens_per_second) }, over_pytorch: +over.toFixed(2) };
+}
+
 export async function run(): Promise<Record<string, unknown>> {
-  return { pretrain_mini: measure('mini', 1, 6), pretrain_base: measure('base', 4, 3) };
+  return { pretrain_mini: sideBySide('mini', 1, 6), pretrain_base: sideBySide('base', 4, 3) };
 }

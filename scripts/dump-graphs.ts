@@ -3,7 +3,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { gradients } from '../src/graph/autodiff.ts';
-import { writeOnnx } from '../src/graph/lower.ts';
+import { writeOnnx } from '../src/graph/write-onnx.ts';
 import { makeConfig } from '../src/model/config.ts';
 import { preTrainingObjective } from '../src/train/objectives.ts';
 

@@ -1,8 +1,9 @@
 // The library's public API: everything the CLI can do, typed.
 export { BertError } from './errors.ts';
-export { BertTokenizer, trainWordPieceVocab, readVocabFile, SPECIAL_TOKENS } from './tokenizer/index.ts';
+export { BertTokenizer, WordPieceTokenizer, trainWordPieceVocab, readVocabFile, SPECIAL_TOKENS } from './tokenizer/index.ts';
 export type { EncodeOptions, Encoding, SpecialTokenIds } from './tokenizer/index.ts';
-export { PRESETS, makeConfig, validateConfig, readConfigJson, configFromJson, configToJson } from './model/config.ts';
+export { PRESETS, makeConfig, validateConfig, parseConfigJson, configFromJson, configToJson } from './model/config.ts';
+export { readConfigJson } from './model/config-file.ts';
 export type { BertConfig, HiddenAct, PresetName } from './model/config.ts';
 export { loadCheckpoint, saveCheckpoint } from './checkpoint/folder.ts';
 export type { Checkpoint, SaveOptions } from './checkpoint/folder.ts';
@@ -20,6 +21,7 @@ export type { TextExample, TaggedSentence, SquadExample, SquadAnswer, ChoiceExam
 export { makePretrainingData, openPretrainingData, epochOrder, prefetchBatches, Rng, splitSentences, brownDocuments, brownTaggedSentences, brownGenres, brownPretrainingText } from './data/pretraining.ts';
 export type { PretrainingTokenizer, MakePretrainingDataOptions, MakeSummary, PretrainingDataset, PretrainingBatch, PrefetchedBatch, RngState, BrownDocument, BrownTaggedSentence } from './data/pretraining.ts';
 export { AdamW, bertNoDecay, clipGradNorm, GradAccumulator } from './train/optimizer.ts';
+export { saveOptimizerState, loadOptimizerState } from './train/optimizer-file.ts';
 export type { AdamWOptions } from './train/optimizer.ts';
 export { linearWarmupDecay, warmupFromRatio, checkSchedule } from './train/schedule.ts';
 export type { LinearSchedule } from './train/schedule.ts';
@@ -56,7 +58,8 @@ export { Graph, Value } from './graph/graph.ts';
 export type { DType, Shape, HostData } from './graph/graph.ts';
 export * as ops from './graph/ops.ts';
 export { gradients } from './graph/autodiff.ts';
-export { lowerGraph, writeOnnx } from './graph/lower.ts';
+export { lowerGraph } from './graph/lower.ts';
+export { writeOnnx } from './graph/write-onnx.ts';
 export { CompiledGraph, hostTensor } from './runtime/session.ts';
 export type { HostTensor, SessionOptions } from './runtime/session.ts';
 // The model and pre-training.

@@ -8,6 +8,8 @@ import { bertParameterShapes, describeMatch, matchState, normalizeKey, normalize
 import { parsePytorchBin, readPytorchBin } from '../src/checkpoint/pytorch-bin.ts';
 import { parseSafetensors, readSafetensors, writeSafetensors } from '../src/checkpoint/safetensors.ts';
 import type { FloatTensor, StoredTensor } from '../src/checkpoint/tensor.ts';
+import { listZip, readZipEntry } from '../src/checkpoint/zip.ts';
+import { crc32, zipStored } from '../src/checkpoint/zip-write.ts';
 import { BertError } from '../src/errors.ts';
 
 const FIX = new URL('../fixtures/bert-tiny/', import.meta.url).pathname;
@@ -249,4 +251,17 @@ test('sharded safetensors folders load through their index', () => {
   const ck = loadCheckpoint(dir);
   assert.equal(ck.tensors.size, all.size);
   assert.deepEqual(floats(ck.tensors.get(names[names.length - 1]!)), floats(all.get(names[names.length - 1]!)));
+});
+
+test('zipStored: an archive zip.ts reads back, with the CRC-32 of the check value "123456789"', () => {
+  assert.equal(crc32(new TextEncoder().encode('123456789')), 0xcbf43926);
+  const files = [
+    { name: 'config.json', data: new TextEncoder().encode('{"a": 1}\n') },
+    { name: 'model.safetensors', data: Uint8Array.from({ length: 1000 }, (_, i) => (i * 7) & 0xff) },
+    { name: 'empty.txt', data: new Uint8Array(0) },
+  ];
+  const zip = zipStored(files);
+  const entries = listZip(zip, 'test.zip');
+  assert.deepEqual([...entries.keys()], files.map((f) => f.name));
+  for (const f of files) assert.deepEqual(readZipEntry(zip, entries.get(f.name)!, 'test.zip'), f.data);
 });

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { bertParameterShapes, countParameters } from '../src/checkpoint/keys.ts';
-import { configFromJson, configToJson, makeConfig, PRESETS, readConfigJson, type BertConfig } from '../src/model/config.ts';
+import { configFromJson, configToJson, makeConfig, PRESETS, type BertConfig } from '../src/model/config.ts';
+import { readConfigJson } from '../src/model/config-file.ts';
 import { BertError } from '../src/errors.ts';
 
 const fixtureConfig = new URL('../fixtures/bert-tiny/config.json', import.meta.url).pathname;

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { FloatTensor } from '../src/checkpoint/tensor.ts';
-import { AdamW, bertNoDecay, clipGradNorm, GradAccumulator } from '../src/train/optimizer.ts';
+import { AdamW, bertNoDecay, clipGradNorm, clipScale, globalGradNorm, GradAccumulator } from '../src/train/optimizer.ts';
+import { loadOptimizerState, saveOptimizerState } from '../src/train/optimizer-file.ts';
 
 // fixtures/optimizer/adamw.json comes from scripts/make_optimizer_fixtures.py (torch.optim.AdamW).
 interface Fixture {
@@ -113,6 +114,51 @@ test('clipGradNorm: below max_norm leaves gradients untouched; returns the norm'
   assert.ok(Math.abs(a[0]! - 3 / 13) < 1e-7 && Math.abs(b[0]! - 12 / 13) < 1e-7);
 });
 
+test('AdamW.step with gradScale gives bit for bit what clipping in place then stepping gives', () => {
+  for (const [r, run] of fixture.runs.entries()) {
+    const clipped = freshParams();
+    const fused = freshParams();
+    const optA = new AdamW(clipped, { betas: fixture.betas, eps: fixture.eps, weightDecay: run.weight_decay });
+    const optB = new AdamW(fused, { betas: fixture.betas, eps: fixture.eps, weightDecay: run.weight_decay });
+    for (const [k, want] of run.steps.entries()) {
+      const a = gradsOf(k);
+      const b = gradsOf(k);
+      const norm = clipGradNorm(a, want.max_norm);
+      optA.step(a, want.lr);
+      optB.step(b, want.lr, clipScale(globalGradNorm(b.values()), want.max_norm));
+      assert.equal(globalGradNorm(gradsOf(k).values()), norm);
+      assert.deepEqual([...b.values()], [...gradsOf(k).values()], 'the gradients are left as they came');
+    }
+    for (const [n, p] of clipped) assert.deepEqual(fused.get(n)!.data, p.data, `${n} (run ${r})`);
+    for (const [n, t] of optA.stateTensors()) assert.deepEqual(optB.stateTensors().get(n)!.data, t.data, `${n} (run ${r})`);
+  }
+});
+
+test('AdamW: the WebAssembly SIMD kernel and the JavaScript loop give the same bits (odd sizes, chunk edges, clipping)', () => {
+  const sizes = { 'a.weight': 3, 'b.weight': 16384 * 2 + 5, 'c.bias': 7, 'd.LayerNorm.weight': 1 };
+  const make = () => new Map(Object.entries(sizes).map(([n, len], j) => [n, { shape: [len], data: Float32Array.from({ length: len }, (_, i) => Math.sin(i + j) * 0.1) }]));
+  const simd = make();
+  const js = make();
+  const optS = new AdamW(simd, { weightDecay: 0.01 });
+  const optJ = new AdamW(js, { weightDecay: 0.01, simd: false });
+  for (let k = 0; k < 4; k++) {
+    const grads = new Map(Object.entries(sizes).map(([n, len]) => [n, Float32Array.from({ length: len }, (_, i) => Math.cos(i * 1.7 + k) * 0.01)]));
+    optS.step(grads, 1e-3 * (k + 1), k % 2 ? 0.37 : 1);
+    optJ.step(grads, 1e-3 * (k + 1), k % 2 ? 0.37 : 1);
+  }
+  for (const [n, p] of js) assert.deepEqual(simd.get(n)!.data, p.data, n);
+  for (const [n, t] of optJ.stateTensors()) assert.deepEqual(optS.stateTensors().get(n)!.data, t.data, n);
+});
+
+test('globalGradNorm: sqrt of the sum of squares over all tensors, any length; clipScale is 1 at or under max_norm', () => {
+  // 1..7 squared sum to 140, and 0.5 over 5 values to 1.25: sqrt(141.25)
+  assert.equal(globalGradNorm([Float32Array.of(1, 2, 3, 4, 5, 6, 7), new Float32Array(5).fill(0.5)]), Math.sqrt(141.25));
+  assert.equal(globalGradNorm([]), 0);
+  assert.equal(clipScale(3, 100), 1);
+  assert.equal(clipScale(Number.NaN, 1), 1);
+  assert.equal(clipScale(13, 1), Math.fround(1 / (13 + 1e-6)));
+});
+
 test('AdamW: save then load continues bit-identically', () => {
   const dir = mkdtempSync(join(tmpdir(), 'adamw-'));
   try {
@@ -123,10 +169,10 @@ test('AdamW: save then load continues bit-identically', () => {
     const resumed = freshParams();
     const optB = new AdamW(resumed, { weightDecay: 0.01 });
     optB.step(gradsOf(0), 1e-2);
-    optB.save(join(dir, 'optimizer.safetensors'));
+    saveOptimizerState(optB, join(dir, 'optimizer.safetensors'));
     const saved = new Map([...resumed].map(([n, p]) => [n, { shape: p.shape, data: p.data.slice() }]));
     const optC = new AdamW(saved, { weightDecay: 0.01 });
-    optC.load(join(dir, 'optimizer.safetensors'));
+    loadOptimizerState(optC, join(dir, 'optimizer.safetensors'));
     assert.equal(optC.stepCount, 1);
     for (let k = 1; k < 3; k++) optC.step(gradsOf(k), 1e-2 * (k + 1));
     for (const [n, p] of straight) assert.deepEqual(saved.get(n)!.data, p.data, n);
@@ -140,14 +186,14 @@ test('AdamW: load refuses state of another model and leaves itself unchanged', (
   const dir = mkdtempSync(join(tmpdir(), 'adamw-'));
   try {
     const path = join(dir, 'opt.safetensors');
-    new AdamW(new Map([['w', { shape: [2], data: new Float32Array(2) }]])).save(path);
+    saveOptimizerState(new AdamW(new Map([['w', { shape: [2], data: new Float32Array(2) }]])), path);
     const opt = new AdamW(new Map([['w', { shape: [3], data: new Float32Array(3) }]]));
-    assert.throws(() => opt.load(path), /shape \[2\], the parameter \[3\]/);
+    assert.throws(() => loadOptimizerState(opt, path), /shape \[2\], the parameter \[3\]/);
     assert.equal(opt.stepCount, 0);
     const other = new AdamW(new Map([['v', { shape: [2], data: new Float32Array(2) }]]));
-    assert.throws(() => other.load(path), /not a parameter of this model/);
+    assert.throws(() => loadOptimizerState(other, path), /not a parameter of this model/);
     writeFileSync(join(dir, 'x.safetensors'), 'garbage');
-    assert.throws(() => opt.load(join(dir, 'x.safetensors')), /not a valid safetensors/);
+    assert.throws(() => loadOptimizerState(opt, join(dir, 'x.safetensors')), /not a valid safetensors/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -178,4 +224,20 @@ test('GradAccumulator: averages micro-batches, then starts over', () => {
   acc.add(new Map([['w', buf]]));
   assert.deepEqual([...acc.average().get('w')!], [5, 7]);
   assert.throws(() => acc.average(), /no micro-batch/);
+});
+
+test('GradAccumulator: the WebAssembly SIMD sums and the JavaScript loops give the same bits (odd sizes, chunk edges, -0)', () => {
+  const sizes = { a: 3, b: 16384 * 2 + 5, c: 1 };
+  const params = new Map(Object.entries(sizes).map(([n, len]) => [n, { shape: [len], data: new Float32Array(len) }]));
+  const simd = new GradAccumulator(params);
+  const js = new GradAccumulator(params, { simd: false });
+  for (let round = 0; round < 2; round++) {
+    for (let k = 0; k < 3; k++) {
+      const grads = new Map(Object.entries(sizes).map(([n, len]) => [n, Float32Array.from({ length: len }, (_, i) => (i % 7 === 0 ? -0 : Math.sin(i * 0.3 + k + round) / 3))]));
+      simd.add(grads);
+      js.add(grads);
+    }
+    const [s, j] = [simd.average(), js.average()];
+    for (const [n, v] of j) assert.deepEqual(s.get(n), v, `${n}, round ${round}`);
+  }
 });

@@ -13,6 +13,7 @@ import { BertTokenizer } from '../src/tokenizer/bert-tokenizer.ts';
 import { trainWordPieceVocab } from '../src/tokenizer/train.ts';
 import { listCheckpoints, optimizerStatePath, readTrainingState } from '../src/train/checkpoints.ts';
 import { AdamW } from '../src/train/optimizer.ts';
+import { loadOptimizerState } from '../src/train/optimizer-file.ts';
 import { pretrain, type PretrainOptions } from '../src/train/pretrain.ts';
 import { runCli } from './helpers/cli-in-process.ts';
 
@@ -95,20 +96,28 @@ describe('pre-training loop', () => {
     const args = ['--import', 'tsx', 'test/helpers/bert-cli.ts', 'pretrain', '--data', data, '--config', join(work, 'config.json'),
       '--tokenizer', tokenizerDir, '--out', out, '--batch-size', '16', '--steps', '100000', '--save-every', '1', '--keep-last', '2', '--threads', '1'];
     writeFileSync(join(work, 'config.json'), JSON.stringify({ ...config, model_type: 'bert' }));
-    for (const delayMs of [3500, 4100, 4700]) {
+    // Each run is killed a different time after it has saved once more than the run before it left,
+    // so the kill lands at various points of the save cycle whatever the machine's load.
+    for (const delayMs of [0, 600, 1200]) {
+      const savedBefore = listCheckpoints(out).at(-1)?.step ?? 0;
       const child = spawn(process.execPath, [...args, ...(existsSync(out) ? ['--resume'] : [])], { stdio: 'ignore' });
       const exited = new Promise((r) => child.once('exit', r));
+      const deadline = Date.now() + 120_000;
+      while ((listCheckpoints(out).at(-1)?.step ?? 0) <= savedBefore) {
+        assert.ok(Date.now() < deadline && child.exitCode === null, 'the run saves a checkpoint within two minutes');
+        await new Promise((r) => setTimeout(r, 50));
+      }
       await new Promise((r) => setTimeout(r, delayMs));
       assert.equal(child.exitCode, null, 'the run is still going when it is killed');
       child.kill('SIGKILL');
       await exited;
       const cks = listCheckpoints(out);
-      assert.ok(cks.length > 0, `a checkpoint exists after ${delayMs} ms`);
+      assert.ok(cks.length > 0, `a checkpoint exists after a kill ${delayMs} ms past a save`);
       for (const c of cks) {
         const ck = loadCheckpoint(c.dir);
         const st = readTrainingState(c.dir);
         assert.equal(st.step, c.step);
-        new AdamW(ck.tensors).load(optimizerStatePath(c.dir));
+        loadOptimizerState(new AdamW(ck.tensors), optimizerStatePath(c.dir));
       }
     }
     const before = listCheckpoints(out).at(-1)!.step;

@@ -2,8 +2,11 @@ import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { BertError } from '../errors.ts';
 import { writeFileAtomic } from '../io/atomic.ts';
-import { configToJson, readConfigJson, type BertConfig } from '../model/config.ts';
-import { normalizeState, TIED_DECODER_BIAS, TIED_DECODER_WEIGHT } from './keys.ts';
+import { configToJson, type BertConfig } from '../model/config.ts';
+import { readConfigJson } from '../model/config-file.ts';
+import { normalizeState, TIED_DECODER_BIAS, TIED_DECODER_WEIGHT, TOKENIZER_FILES } from './keys.ts';
+
+export { TOKENIZER_FILES } from './keys.ts';
 import { readPytorchBin } from './pytorch-bin.ts';
 import { readSafetensors, writeSafetensors } from './safetensors.ts';
 import type { FloatTensor, StoredTensor } from './tensor.ts';
@@ -22,7 +25,6 @@ export interface Checkpoint {
 
 // In Hugging Face's order of preference.
 const WEIGHT_FILES = ['model.safetensors', 'model.safetensors.index.json', 'pytorch_model.bin', 'pytorch_model.bin.index.json'];
-export const TOKENIZER_FILES = ['vocab.txt', 'tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json'];
 
 /** Loads config.json and the weights of a model folder: model.safetensors if there, else pytorch_model.bin. */
 export function loadCheckpoint(dir: string): Checkpoint {

@@ -2,6 +2,9 @@ import { BertError } from '../errors.ts';
 import type { BertConfig } from '../model/config.ts';
 import type { FloatTensor, StoredTensor } from './tensor.ts';
 
+/** The tokenizer files of a model folder, copied along with the weights. */
+export const TOKENIZER_FILES = ['vocab.txt', 'tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json'];
+
 // Parameter names are Hugging Face's, with the `bert.` prefix on the encoder: they are the checkpoint
 // contract. Checkpoints in the wild differ in three harmless ways that `normalizeState` removes:
 // a bare BertModel saves its weights without `bert.`; TF-converted ones say LayerNorm.gamma/beta;

@@ -2,9 +2,11 @@
 import { statSync } from 'node:fs';
 import { BertError } from '../errors.ts';
 import { readJsonlRecords } from './jsonl.ts';
-import { Rng } from './random.ts';
 import { emptyBatch, fillBatchRow, type PretrainingBatch, type RecordLayout } from './records.ts';
 import { ShardReader } from './shards.ts';
+
+// epochOrder lives in random.ts (no file access, so the browser build can use it).
+export { epochOrder } from './random.ts';
 
 export interface PretrainingDataset {
   readonly path: string;
@@ -74,18 +76,4 @@ function shardDataset(dir: string): PretrainingDataset {
     batch: (indices) => reader.batch(indices),
     close: () => reader.close(),
   };
-}
-
-/**
- * The example order of epoch `epoch` (0-based): a permutation of [0, size) drawn from `seed`, the
- * same for the same (seed, epoch) whatever happened before; `shuffle: false` gives 0, 1, 2, ...
- */
-export function epochOrder(size: number, seed: number, epoch: number, shuffle = true): Uint32Array {
-  const order = new Uint32Array(size);
-  for (let i = 0; i < size; i++) order[i] = i;
-  if (!shuffle) return order;
-  const root = Rng.fromSeed(seed);
-  let rng = root.split();
-  for (let e = 0; e < epoch; e++) rng = root.split();
-  return rng.shuffle(order);
 }

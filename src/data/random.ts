@@ -95,3 +95,17 @@ export class Rng {
     return items;
   }
 }
+
+/**
+ * The example order of epoch `epoch` (0-based): a permutation of [0, size) drawn from `seed`, the
+ * same for the same (seed, epoch) whatever happened before; `shuffle: false` gives 0, 1, 2, ...
+ */
+export function epochOrder(size: number, seed: number, epoch: number, shuffle = true): Uint32Array {
+  const order = new Uint32Array(size);
+  for (let i = 0; i < size; i++) order[i] = i;
+  if (!shuffle) return order;
+  const root = Rng.fromSeed(seed);
+  let rng = root.split();
+  for (let e = 0; e < epoch; e++) rng = root.split();
+  return rng.shuffle(order);
+}

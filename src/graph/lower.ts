@@ -1,6 +1,5 @@
 // Writes the part of a graph that computes the requested outputs as an ONNX model.
 import { BertError } from '../errors.ts';
-import { writeFileAtomic } from '../io/atomic.ts';
 import { ancestors, type Value } from './graph.ts';
 import { encodeModel, ints, rawBytes, type OnnxGraph, type OnnxModelOptions, type OnnxNode, type OnnxTensor } from './onnx.ts';
 
@@ -18,11 +17,6 @@ export interface LowerOptions extends OnnxModelOptions {
   name?: string;
   /** Applied in order to the lowered graph; they may rewrite nodes, initializers and inputs. */
   passes?: OnnxPass[];
-}
-
-/** Writes the ONNX model computing `outputs` to `path` (for Netron, onnx.checker, ...). */
-export function writeOnnx(path: string, outputs: Record<string, Value>, opts: LowerOptions = {}): void {
-  writeFileAtomic(path, lowerGraph(outputs, opts).bytes);
 }
 
 /** Lowers the nodes that `outputs` depend on; each output gets the name it has in `outputs`. */

@@ -1,6 +1,6 @@
 // From logits to answers, as Hugging Face's pipelines do it: softmax, top-k, entity grouping ("simple"
 // aggregation), best answer span. Pure functions over plain arrays.
-import { decodeTokens } from '../tokenizer/bert-tokenizer.ts';
+import { decodeTokens } from '../tokenizer/wordpiece-tokenizer.ts';
 import type { Encoding } from '../tokenizer/types.ts';
 import type { Answer, TokenEntity } from './types.ts';
 

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { BertError } from '../errors.ts';
 
 /** Activation of the feed-forward block and the MLM transform. `gelu` is the exact erf form BERT uses. */
@@ -159,21 +158,15 @@ function parseId2Label(value: unknown, where?: string): Record<number, string> {
   return out;
 }
 
-/** Reads and validates a Hugging Face config.json. */
-export function readConfigJson(path: string): BertConfig {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new BertError(`cannot read config: ${(err as Error).message}`, path);
-  }
+/** Parses and validates the text of a Hugging Face config.json; `where` names it in errors. */
+export function parseConfigJson(text: string, where: string): BertConfig {
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (err) {
-    throw new BertError(`config is not valid JSON: ${(err as Error).message}`, path);
+    throw new BertError(`config is not valid JSON: ${(err as Error).message}`, where);
   }
-  return configFromJson(json, path);
+  return configFromJson(json, where);
 }
 
 /** The config.json text Hugging Face would read back to the same config (sorted keys, 2-space indent, like HF). */

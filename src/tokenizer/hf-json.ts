@@ -5,9 +5,9 @@
 import { readFileSync } from 'node:fs';
 import { BertError } from '../errors.ts';
 import type { SpecialTokenIds } from './types.ts';
-import { validateVocab } from './vocab.ts';
+import { MAX_INPUT_CHARS_PER_WORD, parseTokenizerJson, type TokenizerJson } from './tokenizer-json.ts';
 
-export const MAX_INPUT_CHARS_PER_WORD = 100;
+export { MAX_INPUT_CHARS_PER_WORD, parseTokenizerJson, type TokenizerJson } from './tokenizer-json.ts';
 
 const SPECIAL_TOKENS = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]'];
 const VOCAB_SLOT = '\u0000vocab';
@@ -49,45 +49,14 @@ export function tokenizerJsonText(vocab: readonly string[], lowercase: boolean, 
   return JSON.stringify(doc, null, 2).replace(JSON.stringify(VOCAB_SLOT), () => `{\n${entries}\n    }`);
 }
 
-/** What we need from a Hugging Face tokenizer.json: a WordPiece vocabulary and the normalizer's casing. */
-export interface TokenizerJson {
-  vocab: string[];
-  lowercase: boolean;
-}
-
 /** Reads a tokenizer.json that describes a BERT WordPiece tokenizer. */
 export function readTokenizerJson(path: string): TokenizerJson {
-  let doc: unknown;
+  let text: string;
   try {
-    doc = JSON.parse(readFileSync(path, 'utf8'));
+    text = readFileSync(path, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new BertError(code === 'ENOENT' ? 'tokenizer.json not found' : `not valid JSON (${(err as Error).message})`, path);
+    throw new BertError(code === 'ENOENT' ? 'tokenizer.json not found' : `cannot read: ${(err as Error).message}`, path);
   }
-  const model = (doc as { model?: { type?: string; vocab?: Record<string, number>; unk_token?: string; continuing_subword_prefix?: string } }).model;
-  if (model?.type !== 'WordPiece' || typeof model.vocab !== 'object' || model.vocab === null) {
-    throw new BertError(`expected a WordPiece model, got ${JSON.stringify(model?.type ?? null)}`, path);
-  }
-  if ((model.unk_token ?? '[UNK]') !== '[UNK]' || (model.continuing_subword_prefix ?? '##') !== '##') {
-    throw new BertError('expected unk_token [UNK] and continuing_subword_prefix ##', path);
-  }
-  const entries = Object.entries(model.vocab);
-  const vocab: string[] = new Array<string>(entries.length);
-  for (const [token, id] of entries) {
-    if (!Number.isInteger(id) || id < 0 || id >= entries.length || vocab[id] !== undefined) {
-      throw new BertError(`vocabulary ids must be 0..${entries.length - 1}, each once; ${JSON.stringify(token)} has ${id}`, path);
-    }
-    vocab[id] = token;
-  }
-  validateVocab(vocab, (id) => `${path}: id ${id}`, path);
-  const normalizer = (doc as { normalizer?: { type?: string; lowercase?: boolean; strip_accents?: boolean | null } }).normalizer;
-  if (normalizer?.type !== 'BertNormalizer') {
-    throw new BertError(`expected a BertNormalizer, got ${JSON.stringify(normalizer?.type ?? null)}`, path);
-  }
-  const lowercase = normalizer.lowercase ?? true;
-  // BERT strips accents exactly when it lowercases; transformers writes null for "follow lowercase".
-  if (normalizer.strip_accents != null && normalizer.strip_accents !== lowercase) {
-    throw new BertError(`strip_accents ${normalizer.strip_accents} with lowercase ${lowercase} is not a BERT tokenizer`, path);
-  }
-  return { vocab, lowercase };
+  return parseTokenizerJson(text, path);
 }

@@ -10,6 +10,7 @@ import { BertError } from '../errors.ts';
 import { fsyncDir, writeFileAtomic } from '../io/atomic.ts';
 import type { BertConfig } from '../model/config.ts';
 import type { AdamW } from './optimizer.ts';
+import { saveOptimizerState } from './optimizer-file.ts';
 
 /** Everything besides weights and moments that an exact resume needs. */
 export interface TrainingState {
@@ -41,7 +42,7 @@ export function saveTrainingCheckpoint(
   const tmp = join(out, `.${PREFIX}${state.step}.tmp`);
   rmSync(tmp, { recursive: true, force: true });
   saveCheckpoint(tmp, config, params, tokenizerDir === undefined ? {} : { tokenizerDir });
-  optimizer.save(join(tmp, OPTIMIZER_FILE));
+  saveOptimizerState(optimizer, join(tmp, OPTIMIZER_FILE));
   writeFileAtomic(join(tmp, STATE_FILE), `${JSON.stringify(state)}\n`);
   // A resumed run may save a step again: move the old folder aside first, since a recursive delete
   // cut short by a kill would leave a half-deleted checkpoint under a real name.

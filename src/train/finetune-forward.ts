@@ -1,11 +1,13 @@
 // The fine-tuned model's forward pass (dropout off) for eval, predict and the dev set during training:
 // the head a task's data needs, and a graph compiled once and run over features in length buckets.
+// No file access (the browser page runs it too).
 import type { LabelMap } from '../data/tasks/labels.ts';
 import { lengthBuckets } from '../inference/batching.ts';
 import type { BertConfig } from '../model/config.ts';
 import { ModelRunner, type ParamTensor } from '../model/runner.ts';
 import { finetuneForward, type FinetuneHead } from './finetune-objectives.ts';
-import { collate, featureLength, numChoices, splitOutputs, type FeatureOutput, type TaskData, type TaskSpec } from './finetune-tasks.ts';
+import type { TaskData, TaskSpec } from './finetune-tasks.ts';
+import { collate, featureLength, numChoices, splitOutputs, type FeatureOutput } from './task-batches.ts';
 
 /** The output layer a task needs: its label count (classes, 1 for regression, endings for multiple choice). */
 export function taskHead(spec: TaskSpec, labels: LabelMap | undefined, data: TaskData): FinetuneHead {
@@ -35,7 +37,7 @@ export class ForwardRunner {
   }
 
   /** One output per feature, in feature order. */
-  async run(data: TaskData, params: ReadonlyMap<string, ParamTensor>, batchSize: number): Promise<FeatureOutput[]> {
+  async run(data: Pick<TaskData, 'features'>, params: ReadonlyMap<string, ParamTensor>, batchSize: number): Promise<FeatureOutput[]> {
     const lengths = data.features.map(featureLength);
     const maxLen = Math.max(...lengths);
     const out: FeatureOutput[] = new Array(data.features.length);

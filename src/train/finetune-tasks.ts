@@ -8,18 +8,19 @@ import { readColumns, type ColumnOptions } from '../data/tasks/generic.ts';
 import { GLUE_LAYOUTS, isGlueTask, readGlue, GLUE_TASKS, type GlueTaskName } from '../data/tasks/glue.ts';
 import { buildLabelMap, buildTagMap, LabelMap } from '../data/tasks/labels.ts';
 import { readSquad } from '../data/tasks/squad.ts';
-import { buildSquadFeatures, postprocessSquad, squadV2Answers, type SquadFeature } from '../data/tasks/squad-features.ts';
+import { buildSquadFeatures, postprocessSquad, squadV2Answers } from '../data/tasks/squad-features.ts';
 import { readSwag } from '../data/tasks/swag.ts';
 import { fillWordPredictions, tokenWindows } from '../data/tasks/token-classification.ts';
-import { IGNORE_INDEX, type PieceTokenizer } from '../data/tasks/tokenizer.ts';
+import type { PieceTokenizer } from '../data/tasks/tokenizer.ts';
 import type { ChoiceExample, SquadExample, TaggedSentence, TextExample } from '../data/tasks/types.ts';
-import { batchFeeds } from '../inference/batching.ts';
 import { softmax } from '../inference/postprocess.ts';
-import type { HostTensor } from '../runtime/session.ts';
 import { accuracy, f1Binary, f1Macro, glueMetrics, pearson, spearman } from './metrics/classification.ts';
 import { entityScores } from './metrics/entities.ts';
 import { squadV1, squadV2, type SquadArticle } from './metrics/squad.ts';
 import type { TaskFamily } from './finetune-objectives.ts';
+import { textFeatures, type Feature, type FeatureOutput } from './task-batches.ts';
+
+export { collate, featureLength, numChoices, splitOutputs, textFeatures, type Feature, type FeatureOutput } from './task-batches.ts';
 
 export const TASK_NAMES = [
   ...GLUE_TASKS, 'classification', 'pair-classification', 'regression', 'ner', 'token-classification', 'squad', 'squad2', 'multiple-choice',
@@ -91,19 +92,6 @@ export function labelMapOf(spec: TaskSpec, train: TaskExamples): LabelMap | unde
   return undefined;
 }
 
-/** One model input: a row (K rows for multiple choice) and its targets. */
-export interface Feature {
-  rows: EncodedRow[];
-  /** Class id, regression target or right ending; undefined for unlabelled data. */
-  label?: number;
-  /** Token classification: a tag id per piece, IGNORE_INDEX off first pieces. */
-  token_labels?: number[];
-  word_ids?: Array<number | null>;
-  /** QA: the window and its answer's pieces. */
-  squad?: SquadFeature;
-  example_index: number;
-}
-
 export interface FeatureOptions {
   max_seq_length: number;
   doc_stride?: number;
@@ -143,17 +131,7 @@ export function buildTaskFeatures(tokenizer: PieceTokenizer, data: TaskExamples,
   let features: Feature[];
   switch (data.kind) {
     case 'text':
-      features = data.examples.map((ex, i) => {
-        const e = tokenizer.encode(ex.text_a, ex.text_b, { max_length: o.max_seq_length });
-        const f: Feature = { rows: [{ input_ids: e.input_ids, token_type_ids: e.token_type_ids, attention_mask: e.attention_mask }], example_index: i };
-        if (o.labelled === false) return f;
-        if (spec.family === 'regression') {
-          const v = Number.parseFloat(ex.label);
-          if (!Number.isFinite(v)) throw new BertError(`regression target ${JSON.stringify(ex.label)} is not a number`, ex.where);
-          f.label = v;
-        } else f.label = labels!.id(ex.label, ex.where);
-        return f;
-      });
+      features = textFeatures(tokenizer, data.examples, spec.family, o.labelled === false ? undefined : labels, o.max_seq_length, o.labelled !== false);
       break;
     case 'tagged': {
       let lost = 0;
@@ -186,79 +164,6 @@ export function buildTaskFeatures(tokenizer: PieceTokenizer, data: TaskExamples,
   }
   if (features.length === 0) throw new BertError('no features: every example was skipped');
   return { spec, examples: data, features, notes };
-}
-
-/** Rows per feature: K for multiple choice. */
-export function numChoices(data: TaskData): number {
-  return data.features[0]!.rows.length;
-}
-
-/** The longest row of a feature (what it costs in a padded batch). */
-export function featureLength(f: Feature): number {
-  return Math.max(...f.rows.map((r) => r.input_ids.length));
-}
-
-/** input_ids etc. (rows, S) padded with `padId` to the batch's longest row (batchFeeds), and the family's label inputs. */
-export function collate(features: readonly Feature[], family: TaskFamily, withLabels: boolean, padId: number): Record<string, HostTensor> {
-  const { feeds, seq: S } = batchFeeds(features.flatMap((f) => f.rows), padId);
-  if (!withLabels) return feeds;
-  const int = (shape: number[], data: BigInt64Array): HostTensor => ({ dtype: 'int64', shape, data });
-  const B = features.length;
-  const need = <T>(v: T | undefined, what: string): T => {
-    if (v === undefined) throw new BertError(`a training feature has no ${what}`);
-    return v;
-  };
-  switch (family) {
-    case 'regression':
-      feeds.labels = { dtype: 'float32', shape: [B], data: Float32Array.from(features, (f) => need(f.label, 'label')) };
-      break;
-    case 'classification':
-    case 'multiple-choice':
-      feeds.labels = int([B], BigInt64Array.from(features, (f) => BigInt(need(f.label, 'label'))));
-      break;
-    case 'token-classification': {
-      const labels = new BigInt64Array(B * S).fill(BigInt(IGNORE_INDEX));
-      features.forEach((f, b) => need(f.token_labels, 'tags').forEach((t, s) => (labels[b * S + s] = BigInt(t))));
-      feeds.labels = int([B, S], labels);
-      break;
-    }
-    case 'question-answering':
-      feeds.start_positions = int([B], BigInt64Array.from(features, (f) => BigInt(need(f.squad, 'answer').start_position)));
-      feeds.end_positions = int([B], BigInt64Array.from(features, (f) => BigInt(need(f.squad, 'answer').end_position)));
-      break;
-  }
-  return feeds;
-}
-
-/** The forward outputs of one feature: logits (C), a value, piece logits (S * C), or start/end logits (S). */
-export interface FeatureOutput {
-  logits?: Float32Array;
-  value?: number;
-  start?: Float32Array;
-  end?: Float32Array;
-}
-
-/** Splits a batch's outputs into one FeatureOutput per feature, each cut to the feature's own length (copies). */
-export function splitOutputs(features: readonly Feature[], family: TaskFamily, out: Record<string, HostTensor>, numLabels: number): FeatureOutput[] {
-  return features.map((f, b) => {
-    const n = f.rows[0]!.input_ids.length;
-    switch (family) {
-      case 'regression':
-        return { value: Number(out.logits!.data[b]) };
-      case 'classification':
-      case 'multiple-choice':
-        return { logits: Float32Array.from((out.logits!.data as Float32Array).subarray(b * numLabels, (b + 1) * numLabels)) };
-      case 'token-classification': {
-        const seq = (out.logits!.shape[0] as number) / features.length;
-        return { logits: Float32Array.from((out.logits!.data as Float32Array).subarray(b * seq * numLabels, (b * seq + n) * numLabels)) };
-      }
-      case 'question-answering': {
-        const s = out.start_logits!.shape[1] as number;
-        const row = (t: HostTensor) => Float32Array.from((t.data as Float32Array).subarray(b * s, b * s + n));
-        return { start: row(out.start_logits!), end: row(out.end_logits!) };
-      }
-    }
-  });
 }
 
 const argmax = (row: ArrayLike<number>): number => {

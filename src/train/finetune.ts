@@ -9,21 +9,23 @@ import { loadCheckpoint, saveCheckpoint } from '../checkpoint/folder.ts';
 import { loadWeights } from '../checkpoint/weights.ts';
 import { epochOrder } from '../data/dataset.ts';
 import type { ColumnOptions } from '../data/tasks/generic.ts';
-import { LabelMap } from '../data/tasks/labels.ts';
 import { BertError } from '../errors.ts';
 import { writeFileAtomic } from '../io/atomic.ts';
 import type { BertConfig } from '../model/config.ts';
 import { BertTokenizer } from '../tokenizer/bert-tokenizer.ts';
 import { ForwardRunner, taskHead } from './finetune-forward.ts';
-import { ARCHITECTURE_OF_FAMILY, finetuneObjective, headParameters } from './finetune-objectives.ts';
+import { finetuneObjective, headParameters } from './finetune-objectives.ts';
 import {
-  buildTaskFeatures, collate, labelMapOf, numChoices, readTaskExamples, scoreTask, taskSpec, type TaskData, type TaskSpec,
+  buildTaskFeatures, collate, labelMapOf, numChoices, readTaskExamples, scoreTask, taskSpec, type TaskData,
 } from './finetune-tasks.ts';
 import { OptimizerStep } from './accumulate.ts';
 import { AdamW } from './optimizer.ts';
 import { writeLossCurveSvg } from './plot.ts';
 import { checkSchedule, warmupFromRatio } from './schedule.ts';
 import { TrainStep } from './step.ts';
+import { finetunedConfig } from './finetune-config.ts';
+
+export { finetunedConfig } from './finetune-config.ts';
 
 /** How inputs become features; eval and predict must use what training used. */
 export interface FeatureFlags {
@@ -94,24 +96,6 @@ export interface FinetuneResult {
   config: BertConfig;
 }
 
-/** config.json of a fine-tuned model: its class, its label names, regression's problem_type. */
-export function finetunedConfig(base: BertConfig, spec: TaskSpec, labels: LabelMap | undefined): BertConfig {
-  const { id2label: _i, label2id: _l, problem_type: _p, ...rest } = base;
-  const config: BertConfig = { ...rest, architectures: [ARCHITECTURE_OF_FAMILY[spec.family]] };
-  if (labels !== undefined) {
-    const { id2label, label2id } = labels.toConfig();
-    config.id2label = Object.fromEntries(Object.entries(id2label).map(([k, v]) => [Number(k), v]));
-    config.label2id = label2id;
-    config.problem_type = 'single_label_classification';
-  }
-  if (spec.family === 'regression') {
-    config.id2label = { 0: 'LABEL_0' };
-    config.label2id = { LABEL_0: 0 };
-    config.problem_type = 'regression';
-  }
-  return config;
-}
-
 /** A seeded sample of `n` of `items`, kept in file order. */
 export function sample<T>(items: readonly T[], n: number | undefined, seed: number): T[] {
   if (n === undefined || n >= items.length) return [...items];
@@ -154,7 +138,7 @@ export async function finetune(o: FinetuneOptions): Promise<FinetuneResult> {
   const stepsPerEpoch = Math.ceil(trainFeatures.length / o.batchSize);
   const totalSteps = stepsPerEpoch * o.epochs;
   const schedule = checkSchedule({ lr: o.lr, steps: totalSteps, warmup: warmupFromRatio(o.warmupRatio, totalSteps) });
-  const step = await TrainStep.compile(finetuneObjective(config, head, { training: true }), { seed: o.seed, threads: o.threads });
+  const step = await TrainStep.compile(finetuneObjective(config, head, { training: true }), { seed: o.seed, threads: o.threads, gradBufferSets: gradAccum > 1 ? 2 : 1 });
   const forward = await ForwardRunner.compile(config, head, { padId, threads: o.threads });
   const optimizer = new AdamW(params, { weightDecay: o.weightDecay, eps: 1e-6 });
   const update = new OptimizerStep(step, optimizer, params, { gradAccum, schedule, maxGradNorm: o.maxGradNorm ?? 1 });

@@ -1,8 +1,10 @@
 // AdamW as torch.optim.AdamW computes it, gradient clipping as torch.nn.utils.clip_grad_norm_, and
 // micro-batch gradient averaging. Parameters, gradients and moments are Float32Arrays updated in place.
-import { readSafetensors, writeSafetensors } from '../checkpoint/safetensors.ts';
+import type { SafetensorsFile } from '../checkpoint/safetensors-format.ts';
 import type { FloatTensor } from '../checkpoint/tensor.ts';
 import { BertError } from '../errors.ts';
+import { AdamWKernel, adamwTensor, type AdamWScalars } from './adamw-kernel.ts';
+import { SumKernel } from './sum-kernel.ts';
 
 const fround = Math.fround;
 
@@ -15,6 +17,8 @@ export interface AdamWOptions {
   weightDecay?: number;
   /** Parameters that get no weight decay; defaults to BERT's rule, `bertNoDecay`. */
   noDecay?: (name: string) => boolean;
+  /** Use the WebAssembly SIMD kernel where there is one (default); false: the JavaScript loop (same results). */
+  simd?: boolean;
 }
 
 /** BERT's rule (and Hugging Face's run_mlm): no weight decay on biases and LayerNorm weights. */
@@ -39,17 +43,17 @@ const STATE_FORMAT = 'bert-ts-adamw-1';
  * AdamW with PyTorch's semantics (`_single_tensor_adamw`): per step t = t + 1, then
  *   p = p * (1 - lr * wd);  m = b1 m + (1 - b1) g;  v = b2 v + (1 - b2) g^2
  *   p = p - lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps)
- * Values are rounded to float32 where torch rounds them when it matters: the two terms of the first
- * moment (they can cancel) and the decayed p (the update can cancel it). The other intermediates stay
- * in float64, which costs nothing here and changes results by under an ulp; test/optimizer.test.ts
- * finds at most 3 ulp from torch 1.13 after 3 steps with clipping. Rounding every intermediate made
- * the step about 1.5x slower on BERT-base for no measurable gain in agreement.
+ * in float32 throughout, each operation rounded where torch's float32 kernels round it (torch may
+ * fuse a multiply-add where we round twice: test/optimizer.test.ts finds at most 4 ulp from torch
+ * 1.13 after 3 steps with clipping). The scalars are computed in float64 on the host, as torch does.
+ * The per-element work runs in a WebAssembly SIMD kernel (train/adamw-kernel.ts) where there is one.
  */
 export class AdamW {
   readonly betas: [number, number];
   readonly eps: number;
   readonly weightDecay: number;
   private readonly slots: Slot[];
+  private readonly kernel: AdamWKernel | undefined;
   private t = 0;
 
   constructor(params: ReadonlyMap<string, FloatTensor>, opts: AdamWOptions = {}) {
@@ -57,11 +61,14 @@ export class AdamW {
     this.eps = opts.eps ?? 1e-6;
     this.weightDecay = opts.weightDecay ?? 0.01;
     const noDecay = opts.noDecay ?? bertNoDecay;
-    this.slots = [...params].map(([name, p]) => ({
+    const list = [...params];
+    const kernel = opts.simd === false ? undefined : AdamWKernel.create(list.map(([, p]) => p.data.length));
+    this.kernel = kernel;
+    this.slots = list.map(([name, p], k) => ({
       name,
       param: p.data,
-      m: new Float32Array(p.data.length),
-      v: new Float32Array(p.data.length),
+      m: kernel ? kernel.m(k, p.data.length) : new Float32Array(p.data.length),
+      v: kernel ? kernel.v(k, p.data.length) : new Float32Array(p.data.length),
       shape: [...p.shape],
       decay: !noDecay(name),
     }));
@@ -77,8 +84,12 @@ export class AdamW {
     return this.slots.filter((s) => s.decay).map((s) => s.name);
   }
 
-  /** One update of every parameter from `grads` (by name) at learning rate `lr`; no allocation. */
-  step(grads: ReadonlyMap<string, Float32Array>, lr: number): void {
+  /**
+   * One update of every parameter from `grads` (by name) at learning rate `lr`; no tensor-sized allocation. Each
+   * gradient is read as float32(g * gradScale), exactly what clipping `grads` in place by that factor
+   * would store, so `clipScale` can be applied here instead of in a pass of its own.
+   */
+  step(grads: ReadonlyMap<string, Float32Array>, lr: number, gradScale = 1): void {
     for (const s of this.slots) {
       const g = grads.get(s.name);
       if (g === undefined) throw new BertError(`AdamW.step: no gradient for parameter '${s.name}'`);
@@ -88,17 +99,22 @@ export class AdamW {
     const [beta1, beta2] = this.betas;
     const t = this.t;
     // Scalars as torch computes them: in float64 on the host, then cast to float32 by the kernels.
-    const b1 = fround(beta1);
-    const c1 = fround(1 - beta1);
-    const b2 = fround(beta2);
-    const c2 = fround(1 - beta2);
-    const negStepSize = fround(-(lr / (1 - beta1 ** t)));
-    const bc2Sqrt = fround(Math.sqrt(1 - beta2 ** t));
-    const eps = fround(this.eps);
-    for (const s of this.slots) {
-      const decay = fround(1 - lr * (s.decay ? this.weightDecay : 0));
-      updateTensor(s.param, grads.get(s.name)!, s.m, s.v, decay, b1, c1, b2, c2, bc2Sqrt, eps, negStepSize);
-    }
+    const scalars: Omit<AdamWScalars, 'decay'> = {
+      gradScale,
+      b1: beta1,
+      c1: 1 - beta1,
+      b2: beta2,
+      c2: 1 - beta2,
+      bc2Sqrt: Math.sqrt(1 - beta2 ** t),
+      eps: this.eps,
+      negStepSize: -(lr / (1 - beta1 ** t)),
+    };
+    this.slots.forEach((s, k) => {
+      const g = grads.get(s.name)!;
+      const all = { ...scalars, decay: 1 - lr * (s.decay ? this.weightDecay : 0) };
+      if (this.kernel) this.kernel.step(k, s.param, g, all);
+      else adamwTensor(s.param, g, s.m, s.v, all);
+    });
   }
 
   /** The moments as tensors `exp_avg.<name>` / `exp_avg_sq.<name>` (views, not copies). */
@@ -122,14 +138,11 @@ export class AdamW {
     };
   }
 
-  /** Writes the optimizer state (moments and step count) as one safetensors file, atomically. */
-  save(path: string): void {
-    writeSafetensors(path, this.stateTensors(), this.stateMetadata());
-  }
-
-  /** Restores state written by `save`; the parameters (names, shapes) must be the ones it was saved with. */
-  load(path: string): void {
-    const file = readSafetensors(path);
+  /**
+   * Restores state saved from `stateTensors()` and `stateMetadata()` (optimizer-file.ts reads and
+   * writes it); the parameters (names, shapes) must be the ones it was saved with. `path` names the file in errors.
+   */
+  restore(file: SafetensorsFile, path: string): void {
     const meta = file.metadata;
     if (meta.format !== STATE_FORMAT) throw new BertError(`not an AdamW state file (format ${JSON.stringify(meta.format)}, expected ${STATE_FORMAT})`, path);
     const t = Number(meta.step);
@@ -153,40 +166,57 @@ export class AdamW {
   }
 }
 
-// One fused pass over a tensor: each element of p, g, m, v is read once and p, m, v written once.
-function updateTensor(
-  p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array,
-  decay: number, b1: number, c1: number, b2: number, c2: number, bc2Sqrt: number, eps: number, negStepSize: number,
-): void {
-  const n = p.length;
-  for (let i = 0; i < n; i++) {
-    const gi = g[i]!;
-    const pi = fround(p[i]! * decay);
-    const mi = fround(fround(m[i]! * b1) + fround(gi * c1));
-    const vi = fround(v[i]! * b2 + c2 * gi * gi);
-    m[i] = mi;
-    v[i] = vi;
-    p[i] = pi + fround((negStepSize * mi) / (Math.sqrt(vi) / bc2Sqrt + eps));
+/**
+ * The L2 norm of all gradients together, as if one vector, summed in float64. Four partial sums: a
+ * single running sum is bound by the latency of its additions (measured 2.9x slower on 11M floats).
+ */
+export function globalGradNorm(grads: Iterable<Float32Array>): number {
+  let sum = 0;
+  for (const g of grads) {
+    let s0 = 0;
+    let s1 = 0;
+    let s2 = 0;
+    let s3 = 0;
+    const n = g.length;
+    let i = 0;
+    for (; i + 3 < n; i += 4) {
+      const a = g[i]!;
+      const b = g[i + 1]!;
+      const c = g[i + 2]!;
+      const d = g[i + 3]!;
+      s0 += a * a;
+      s1 += b * b;
+      s2 += c * c;
+      s3 += d * d;
+    }
+    for (; i < n; i++) s0 += g[i]! * g[i]!;
+    sum += s0 + s1 + s2 + s3;
   }
+  return Math.sqrt(sum);
+}
+
+/**
+ * The factor torch.nn.utils.clip_grad_norm_ scales every gradient by for a global `norm`:
+ * max_norm / (norm + 1e-6) in float32 where that is below 1, else 1 (also for a non-finite norm, which
+ * leaves the gradients as they are; the caller decides whether to skip the step).
+ */
+export function clipScale(norm: number, maxNorm: number): number {
+  const coef = fround(maxNorm / (norm + 1e-6));
+  return coef < 1 ? coef : 1;
 }
 
 /**
  * Clips gradients in place as torch.nn.utils.clip_grad_norm_ does (L2 norm over all of them, as
  * if one vector): when max_norm / (norm + 1e-6) < 1 every gradient is scaled by it. Returns the
- * norm before clipping, summed in float64. A non-finite norm leaves the gradients as they are
- * (the caller decides whether to skip the step).
+ * norm before clipping. (The training loops fold the scaling into AdamW.step instead.)
  */
 export function clipGradNorm(grads: Iterable<Float32Array> | ReadonlyMap<string, Float32Array>, maxNorm: number): number {
   const list = grads instanceof Map ? [...grads.values()] : [...(grads as Iterable<Float32Array>)];
-  let sum = 0;
-  for (const g of list) {
-    for (let i = 0; i < g.length; i++) sum += g[i] * g[i];
-  }
-  const norm = Math.sqrt(sum);
-  const coef = fround(maxNorm / (norm + 1e-6));
+  const norm = globalGradNorm(list);
+  const coef = clipScale(norm, maxNorm);
   if (coef < 1) {
     for (const g of list) {
-      for (let i = 0; i < g.length; i++) g[i] *= coef;
+      for (let i = 0; i < g.length; i++) g[i] = g[i]! * coef;
     }
   }
   return norm;
@@ -199,10 +229,14 @@ export function clipGradNorm(grads: Iterable<Float32Array> | ReadonlyMap<string,
  */
 export class GradAccumulator {
   private readonly sums = new Map<string, Float32Array>();
+  private readonly kernel: SumKernel | undefined;
   private k = 0;
 
-  constructor(params: ReadonlyMap<string, FloatTensor>) {
-    for (const [name, p] of params) this.sums.set(name, new Float32Array(p.data.length));
+  /** `simd: false` sums in JavaScript loops (the same bits, slower). */
+  constructor(params: ReadonlyMap<string, FloatTensor>, opts: { simd?: boolean } = {}) {
+    const list = [...params];
+    this.kernel = opts.simd === false ? undefined : SumKernel.create(list.map(([, p]) => p.data.length));
+    list.forEach(([name, p], j) => this.sums.set(name, this.kernel ? this.kernel.view(j, p.data.length) : new Float32Array(p.data.length)));
   }
 
   /** Micro-batches summed since the last `average`. */
@@ -215,8 +249,14 @@ export class GradAccumulator {
       const g = grads.get(name);
       if (g === undefined) throw new BertError(`GradAccumulator.add: no gradient for parameter '${name}'`);
       if (g.length !== sum.length) throw new BertError(`GradAccumulator.add: gradient of '${name}' has ${g.length} values, expected ${sum.length}`);
+    }
+    let j = 0;
+    for (const [name, sum] of this.sums) {
+      const g = grads.get(name)!;
       if (this.k === 0) sum.set(g);
+      else if (this.kernel) this.kernel.add(j, g);
       else for (let i = 0; i < sum.length; i++) sum[i]! += g[i]!;
+      j++;
     }
     this.k += 1;
   }
@@ -226,8 +266,11 @@ export class GradAccumulator {
     if (this.k === 0) throw new BertError('GradAccumulator.average: no micro-batch was added');
     const k = this.k;
     if (k > 1) {
+      let j = 0;
       for (const sum of this.sums.values()) {
-        for (let i = 0; i < sum.length; i++) sum[i]! /= k;
+        if (this.kernel) this.kernel.divide(j, sum.length, k);
+        else for (let i = 0; i < sum.length; i++) sum[i]! /= k;
+        j++;
       }
     }
     this.k = 0;

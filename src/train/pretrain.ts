@@ -17,6 +17,7 @@ import {
 } from './checkpoints.ts';
 import { preTrainingFeeds, preTrainingObjective } from './objectives.ts';
 import { AdamW } from './optimizer.ts';
+import { loadOptimizerState } from './optimizer-file.ts';
 import { OptimizerStep } from './accumulate.ts';
 import { writeLossCurveSvg, type LineSeries } from './plot.ts';
 import { checkSchedule } from './schedule.ts';
@@ -121,9 +122,10 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
   }
 
   const objective = preTrainingObjective(o.config, { training: true });
-  const step = await TrainStep.compile(objective, { seed: o.seed, threads: o.threads });
+  // two gradient buffer sets when accumulating: summing one micro-batch overlaps the next one's run
+  const step = await TrainStep.compile(objective, { seed: o.seed, threads: o.threads, gradBufferSets: o.gradAccum > 1 ? 2 : 1 });
   const optimizer = new AdamW(params, { weightDecay: o.weightDecay, eps: 1e-6 });
-  if (last) optimizer.load(optimizerStatePath(last.dir));
+  if (last) loadOptimizerState(optimizer, optimizerStatePath(last.dir));
   const update = new OptimizerStep(step, optimizer, params, { gradAccum: o.gradAccum, schedule, maxGradNorm: o.maxGradNorm });
 
   const history = state.history as unknown as PretrainStepRecord[];

@@ -18,13 +18,29 @@ export interface TrainGraph {
 export interface StepResult {
   loss: number;
   outputs: Record<string, HostTensor>;
-  /** Gradient of each parameter, by HF name; the buffers are overwritten by the next step. */
+  /**
+   * Gradient of each parameter, by HF name; the buffers are overwritten by the next step (with
+   * `gradBufferSets: 2`, by the step after next).
+   */
   grads: Map<string, Float32Array>;
 }
 
+export interface TrainStepOptions extends SessionOptions {
+  seed: number;
+  /**
+   * Gradient buffer sets, used in turn (default 1). Two let a step's gradients be read while the next
+   * step runs (micro-batch accumulation overlaps its sums with the next forward + backward), at the
+   * cost of a second copy of every gradient.
+   */
+  gradBufferSets?: 1 | 2;
+}
+
 export class TrainStep {
-  /** Gradient buffers, reused every step: ORT writes into them directly. */
-  private readonly grads = new Map<string, Float32Array>();
+  /** Gradient buffers, reused every step (in turn when there are two sets): ORT writes into them directly. */
+  private readonly grads: Array<Map<string, Float32Array>>;
+  private runs = 0;
+  /** The dropout sites' shapes at the last run: masks are made ahead only while they stay the same. */
+  private lastShapes = '';
 
   private constructor(
     private readonly compiled: CompiledGraph,
@@ -32,9 +48,12 @@ export class TrainStep {
     private readonly paramInputs: readonly Value[],
     private readonly sites: readonly DropoutSite[],
     private readonly masks: DropoutMasks,
-  ) {}
+    gradBufferSets: number,
+  ) {
+    this.grads = Array.from({ length: gradBufferSets }, () => new Map<string, Float32Array>());
+  }
 
-  static async compile(graph: TrainGraph, opts: SessionOptions & { seed: number }): Promise<TrainStep> {
+  static async compile(graph: TrainGraph, opts: TrainStepOptions): Promise<TrainStep> {
     const names = [...graph.ctx.params.keys()];
     const params = names.map((n) => graph.ctx.params.get(n)!);
     const grads = gradients(graph.loss, params);
@@ -42,9 +61,15 @@ export class TrainStep {
     names.forEach((n, i) => (outputs[`grad:${n}`] = grads[i]!));
     // ORT's memory pattern plans one block for the whole step's peak: measured on a base step at batch
     // 32 x 128 it raised peak RSS from 5.8 GB to 8.7 GB and was no faster, so training runs without it.
-    const compiled = await CompiledGraph.compile(outputs, { memoryPattern: false, ...opts });
+    const { seed, gradBufferSets = 1, ...session } = opts;
+    const compiled = await CompiledGraph.compile(outputs, { memoryPattern: false, ...session });
     const sites = graph.ctx.dropouts.filter((s) => compiled.inputs.includes(s.mask));
-    return new TrainStep(compiled, params, sites, new DropoutMasks(sites, opts.seed));
+    return new TrainStep(compiled, params, sites, new DropoutMasks(sites, seed), gradBufferSets);
+  }
+
+  /** How many gradient buffer sets the steps take in turn (see TrainStepOptions). */
+  get gradBufferSets(): number {
+    return this.grads.length;
   }
 
   /** The parameters' names, in the gradients' order. */
@@ -60,19 +85,28 @@ export class TrainStep {
       const t = batch[v.name];
       if (t) bindShape(v.shape, t.shape, bindings);
     }
-    Object.assign(feeds, this.masks.forStep(step, this.sites.map((s) => resolveShape(s.mask.shape, bindings))));
+    const shapes = this.sites.map((s) => resolveShape(s.mask.shape, bindings));
+    Object.assign(feeds, this.masks.forStep(step, shapes));
     feedParams(feeds, this.paramInputs, params);
+    const grads = this.grads[this.runs++ % this.grads.length]!;
     const into: Record<string, HostTensor> = {};
     for (const { name } of this.paramInputs) {
       const shape = params.get(name)!.shape;
-      let buf = this.grads.get(name);
-      if (!buf) this.grads.set(name, (buf = new Float32Array(shape.reduce((a, b) => a * b, 1))));
+      let buf = grads.get(name);
+      if (!buf) grads.set(name, (buf = new Float32Array(shape.reduce((a, b) => a * b, 1))));
       into[`grad:${name}`] = { dtype: 'float32', shape, data: buf };
     }
-    const out = await this.compiled.run(feeds, into);
+    const pending = this.compiled.run(feeds, into);
+    // ORT's run is asynchronous: while it computes, make the masks the loops will ask for next (they
+    // count up by one). Only while the shapes stay the same (pre-training's fixed length; not
+    // fine-tuning's batches padded to their longest row), so the work is not thrown away.
+    const key = JSON.stringify(shapes);
+    if (key === this.lastShapes) this.masks.prepare(step + 1, shapes);
+    this.lastShapes = key;
+    const out = await pending;
     const outputs: Record<string, HostTensor> = {};
     for (const [k, t] of Object.entries(out)) if (!k.startsWith('grad:')) outputs[k] = t;
-    return { loss: Number(out.loss!.data[0]), outputs, grads: this.grads };
+    return { loss: Number(out.loss!.data[0]), outputs, grads };
   }
 
   /** Ends ORT profiling (when compiled with `profilePrefix`), writing the profile file. */

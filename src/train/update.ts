@@ -1,6 +1,8 @@
 // One optimizer update as BERT's training loops do it, shared by pre-training and fine-tuning:
-// clip the (already averaged) gradients to a global norm, then AdamW at the schedule's rate.
-import { AdamW, clipGradNorm } from './optimizer.ts';
+// clip the (already averaged) gradients to a global norm, then AdamW at the schedule's rate. The
+// clipping factor is applied inside AdamW's pass (same float32 values as clipping in place, one
+// pass over the gradients fewer); `grads` are left as they came.
+import { AdamW, clipScale, globalGradNorm } from './optimizer.ts';
 import { linearWarmupDecay, type LinearSchedule } from './schedule.ts';
 
 /** Applies update `k` (0-based) and returns the lr used and the gradient norm before clipping. */
@@ -10,8 +12,8 @@ export function applyUpdate(
   k: number,
   opts: { schedule: LinearSchedule; maxGradNorm: number },
 ): { lr: number; grad_norm: number } {
-  const grad_norm = clipGradNorm(grads, opts.maxGradNorm);
+  const grad_norm = globalGradNorm(grads.values());
   const lr = linearWarmupDecay(opts.schedule, k);
-  optimizer.step(grads, lr);
+  optimizer.step(grads, lr, clipScale(grad_norm, opts.maxGradNorm));
   return { lr, grad_norm };
 }

@@ -1,0 +1,101 @@
+// Where one pre-training step's time goes, in a process of its own: ORT's profiler per op type, and
+// the host-side phases of the loop (batch read-ahead, feeds, dropout masks, the graph run, clipping,
+// AdamW) timed around the same calls `bert pretrain` makes. Prints one JSON line.
+// Usage: node --import tsx bench/profile-child.ts PRESET BATCH SEQ STEPS
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { epochOrder, openPretrainingData } from '../src/data/dataset.ts';
+import { prefetchBatches } from '../src/data/prefetch.ts';
+import { bindShape, resolveShape } from '../src/graph/shape.ts';
+import { makeConfig, type PresetName } from '../src/model/config.ts';
+import { initParams } from '../src/model/init.ts';
+import { bertParameterShapes } from '../src/checkpoint/keys.ts';
+import { DropoutMasks } from '../src/train/dropout.ts';
+import { preTrainingFeeds, preTrainingObjective } from '../src/train/objectives.ts';
+import { AdamW, clipScale, globalGradNorm } from '../src/train/optimizer.ts';
+import { TrainStep } from '../src/train/step.ts';
+import { writeSyntheticJsonl } from './pretrain-data.ts';
+
+const [preset = 'mini', b = '32', s = '128', n = '4'] = process.argv.slice(2);
+const [B, S, steps] = [Number(b), Number(s), Number(n)];
+const P = 20;
+const config = makeConfig(preset as PresetName);
+
+const dir = mkdtempSync(join(tmpdir(), 'bench-profile-'));
+const data = join(dir, 'data.jsonl');
+writeSyntheticJsonl(data, B * (steps + 2), S, P);
+const dataset = openPretrainingData(data);
+const batches = prefetchBatches(dataset, epochOrder(dataset.size, 1, 0, false), B, 4, { dropLast: true });
+
+const objective = preTrainingObjective(config, { training: true });
+const prefix = join(dir, 'ort');
+const step = await TrainStep.compile(objective, { seed: 1, profilePrefix: prefix });
+const params = initParams(bertParameterShapes(config, 'pretraining'), config, 1);
+const optimizer = new AdamW(params, { weightDecay: 0.01, eps: 1e-6 });
+
+// The dropout masks alone, as TrainStep makes them inside `run` (same sites, same shapes).
+const bindings = new Map<string, number>();
+const ids = objective.ctx.graph.inputs.find((v) => v.name === 'input_ids')!;
+bindShape(ids.shape, [B, S], bindings);
+const sites = objective.ctx.dropouts;
+const siteShapes = sites.map((site) => resolveShape(site.mask.shape, bindings));
+const masks = new DropoutMasks(sites, 1);
+
+// dropout_masks: what making one step's masks costs, timed apart; TrainStep.run makes them for the next
+// step while ORT computes, so graph_run (the whole TrainStep.run) holds no mask time of its own.
+const phases = { data_wait: 0, feeds: 0, dropout_masks: 0, graph_run: 0, grad_norm: 0, adamw_with_clipping: 0 };
+let wall = 0;
+for (let k = 0; k <= steps; k++) {
+  const t0 = performance.now();
+  const item = (await batches.next()).value!;
+  const t1 = performance.now();
+  const feeds = preTrainingFeeds(item.batch);
+  const t2 = performance.now();
+  const r = await step.run(feeds, params, k);
+  const t3 = performance.now();
+  // as applyUpdate does it: the norm, then AdamW with the clipping factor folded in
+  const norm = globalGradNorm(r.grads.values());
+  const t4 = performance.now();
+  optimizer.step(r.grads, 1e-4, clipScale(norm, 1));
+  const t5 = performance.now();
+  const tm = performance.now();
+  masks.forStep(k, siteShapes);
+  const maskMs = performance.now() - tm;
+  if (k === 0) continue; // the first step plans and allocates
+  phases.data_wait += t1 - t0;
+  phases.feeds += t2 - t1;
+  phases.dropout_masks += maskMs;
+  phases.graph_run += t3 - t2;
+  phases.grad_norm += t4 - t3;
+  phases.adamw_with_clipping += t5 - t4;
+  wall += t5 - t0;
+}
+await batches.return(undefined);
+step.endProfiling();
+await step.dispose();
+dataset.close();
+
+// ORT's trace: per-node kernel times by op type, and each run's total (the first run is left out).
+const file = readdirSync(dir).find((f) => f.startsWith('ort'))!;
+const events = JSON.parse(readFileSync(join(dir, file), 'utf8')) as Array<{ cat: string; name: string; ts: number; dur: number; args?: { op_name?: string } }>;
+rmSync(dir, { recursive: true, force: true });
+const runs = events.filter((e) => e.cat === 'Session' && e.name === 'model_run').sort((x, y) => x.ts - y.ts);
+const firstEnd = runs[0] ? runs[0].ts + runs[0].dur : 0;
+const byOp = new Map<string, number>();
+for (const e of events) {
+  if (e.cat !== 'Node' || !e.name.endsWith('_kernel_time') || e.ts < firstEnd) continue;
+  const op = e.args?.op_name ?? '?';
+  byOp.set(op, (byOp.get(op) ?? 0) + e.dur);
+}
+const ortRunMs = runs.slice(1).reduce((a, e) => a + e.dur, 0) / 1000;
+const kernelMs = [...byOp.values()].reduce((a, x) => a + x, 0) / 1000;
+const perStep = (ms: number) => +(ms / steps).toFixed(1);
+console.log(JSON.stringify({
+  preset, batch: B, seq: S, steps,
+  step_ms: perStep(wall),
+  host_phases_ms: Object.fromEntries(Object.entries(phases).map(([k, v]) => [k, perStep(v)])),
+  ort_run_ms: perStep(ortRunMs),
+  ort_kernel_ms: perStep(kernelMs),
+  op_types_ms: Object.fromEntries([...byOp].sort((x, y) => y[1] - x[1]).map(([k, us]) => [k, perStep(us / 1000)])),
+}));

@@ -1,0 +1,26 @@
+// The optional PyTorch eager side of `npm run bench`: finds a python3 with torch and runs
+// bench/pytorch_reference.py (the same pre-training step) in it. Never needed by tests or CI; where
+// no torch is found the benchmark says so and skips it.
+import { spawnSync } from 'node:child_process';
+import { cpus } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+/** The first of `python3`, `/usr/bin/python3` that imports torch, or undefined. */
+export function pythonWithTorch(): string | undefined {
+  return ['python3', '/usr/bin/python3'].find((py) => spawnSync(py, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0);
+}
+
+export type ReferenceResult = { tokens_per_second: number; torch: string; threads: number } | { skipped: string };
+
+/** PyTorch's tokens/s for `preset` at `batch` x `seq` by `gradAccum` micro-batches, on every core. */
+export function pytorchReference(preset: string, batch: number, seq: number, gradAccum: number, steps: number): ReferenceResult {
+  const python = pythonWithTorch();
+  if (!python) return { skipped: "no python3 with torch (tried `python3`, `/usr/bin/python3`): the PyTorch side-by-side run is skipped" };
+  const args = [join(here, 'pytorch_reference.py'), preset, String(batch), String(seq), String(gradAccum), String(steps), String(cpus().length)];
+  const child = spawnSync(python, args, { encoding: 'utf8' });
+  if (child.status !== 0) return { skipped: `${python} ${args.join(' ')} failed: ${child.stderr.trim().split('\n').at(-1)}` };
+  return JSON.parse(child.stdout.trim().split('\n').at(-1)!) as ReferenceResult;
+}
