@@ -1,0 +1,29 @@
+// Held-out documents for evaluating pre-training: a corpus in BERT's input layout (a blank line
+// between documents) split into training and held-out text by document, every n-th held out.
+import { BertError } from '../errors.ts';
+
+export interface HeldOutSplit {
+  train: string;
+  heldOut: string;
+  trainDocuments: number;
+  heldOutDocuments: number;
+}
+
+/**
+ * Documents 0, n, 2n, ... (counting non-empty ones from 0) go to `heldOut`, the rest to `train`;
+ * with `maxDocuments`, only the first that many documents are used.
+ */
+export function holdOutDocuments(text: string, every: number, maxDocuments?: number): HeldOutSplit {
+  if (!Number.isInteger(every) || every < 2) throw new BertError(`hold out every n-th document needs an integer n >= 2, got ${every}`);
+  const documents = text
+    .replace(/\r\n?/g, '\n')
+    .split(/\n[ \t]*\n/)
+    .map((d) => d.split('\n').map((l) => l.trim()).filter((l) => l !== '').join('\n'))
+    .filter((d) => d !== '')
+    .slice(0, maxDocuments);
+  const heldOut = documents.filter((_, i) => i % every === 0);
+  const train = documents.filter((_, i) => i % every !== 0);
+  if (train.length === 0 || heldOut.length === 0) throw new BertError(`${documents.length} documents: too few to hold out every ${every}-th and keep some to train on`);
+  const join = (docs: string[]) => `${docs.join('\n\n')}\n`;
+  return { train: join(train), heldOut: join(heldOut), trainDocuments: train.length, heldOutDocuments: heldOut.length };
+}
