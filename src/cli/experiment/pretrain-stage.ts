@@ -61,12 +61,15 @@ export function pretrainStage(id: string, size: PresetName, corpus: () => Corpus
       const warmup = Math.round(p.steps * 0.1);
       ctx.command(['bert', 'pretrain', '--data', c.trainData, '--config', size, '--tokenizer', c.tokenizerDir, '--out', ctx.dir, '--steps', String(p.steps),
         '--batch-size', String(p.batchSize), '--lr', String(p.lr), '--warmup-steps', String(warmup), '--seed', String(seed), '--save-every', String(saveEvery),
-        '--keep-last', '1', '--resume', '--eval-data', c.heldOutData]);
+        '--keep-last', '2', '--resume', '--eval-data', c.heldOutData]);
       let log: JsonlLog | undefined;
       const result = await pretrain({
         data: c.trainData, config, tokenizerDir: c.tokenizerDir, out: ctx.dir, batchSize: p.batchSize, lr: p.lr, warmupSteps: warmup, steps: p.steps,
-        weightDecay: 0.01, maxGradNorm: 1, gradAccum: 1, seed, shuffle: true, saveEvery, keepLast: 1, resume: true, evalData: c.heldOutData,
-        onMessage: ctx.log,
+        weightDecay: 0.01, maxGradNorm: 1, gradAccum: 1, seed, shuffle: true, saveEvery, keepLast: 2, resume: true, evalData: c.heldOutData,
+        // A checkpoint every tenth of the run is routine; resuming and weight-loading messages are worth showing.
+        onMessage: (m) => {
+          if (!m.startsWith('saved ')) ctx.log(m);
+        },
         onStart: (start) => {
           log = JsonlLog.open(join(ctx.dir, 'log.jsonl'), { keepThroughStep: start });
         },

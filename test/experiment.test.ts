@@ -1,0 +1,100 @@
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { test } from 'node:test';
+import type { ComparisonResult } from '../src/cli/experiment/compare-stage.ts';
+import type { PretrainStageResult } from '../src/cli/experiment/pretrain-stage.ts';
+import { runExperiment, studyStages, type ExperimentResults } from '../src/cli/experiment/study.ts';
+import { checkPage, chromiumOrSkip } from './helpers/chromium.ts';
+import { runCli } from './helpers/cli-in-process.ts';
+import { tinyStudyPlan } from './helpers/experiment-plan.ts';
+import { SHARED_DATA, sharedData } from './helpers/shared-data.ts';
+
+test('bert experiment: a bad flag or a missing data file stops it before any work, naming the flag or the path', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'experiment-flags-'));
+  try {
+    const out = join(dir, 'out');
+    const budget = await runCli(['experiment', '--out', out, '--budget', 'ten']);
+    assert.equal(budget.code, 2);
+    assert.match(budget.stderr, /--budget must be a positive number of minutes, got "ten"/);
+    const zero = await runCli(['experiment', '--out', out, '--budget', '0']);
+    assert.match(zero.stderr, /--budget must be a positive number of minutes, got "0"/);
+    const data = await runCli(['experiment', '--out', out, '--data', join(dir, 'no-such-data')]);
+    assert.equal(data.code, 2);
+    assert.match(data.stderr, new RegExp(`${join(dir, 'no-such-data', 'glue', 'SST-2', 'train.tsv')}: data file not found`));
+    assert.equal(existsSync(out), false, 'nothing written');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+// What the browser reads off the page: body rows per table, and per chart its size and drawn marks.
+const PAGE_SUMMARY = `(() => ({
+  tables: Object.fromEntries([...document.querySelectorAll('table')].map((t) => [t.id, t.tBodies[0].rows.length])),
+  charts: [...document.querySelectorAll('svg')].map((svg) => ({
+    title: svg.querySelector('text')?.textContent ?? '',
+    width: svg.getBoundingClientRect().width,
+    height: svg.getBoundingClientRect().height,
+    drawn: [...svg.querySelectorAll('path.series')].filter((p) => p.getTotalLength() > 0).length
+      + [...svg.querySelectorAll('rect.bar')].filter((b) => b.getBBox().height > 0 && b.getBBox().width > 0).length,
+  })),
+}))()`;
+
+interface PageSummary {
+  tables: Record<string, number>;
+  charts: Array<{ title: string; width: number; height: number; drawn: number }>;
+}
+
+test('a tiny study runs every stage, a rerun skips them all, an interrupted pre-training resumes exactly, and its report renders in Chromium', async (t) => {
+  if (sharedData('clue_corpus_small_sample/CLUECorpusSmall_bert_sampled.txt') === undefined) return t.skip('../shared/data is missing');
+  const out = mkdtempSync(join(tmpdir(), 'experiment-'));
+  try {
+    const plan = tinyStudyPlan(SHARED_DATA, out);
+    const ids = studyStages(plan, out).map((s) => s.id);
+    const first = await runExperiment({ out, plan, command: ['bert', 'experiment', '(tiny test plan)'], log: () => {} });
+    assert.equal(first.complete, true);
+    assert.deepEqual(first.stages.map((s) => [s.id, s.skipped]), ids.map((id) => [id, false]));
+    const saved = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as ExperimentResults;
+    assert.deepEqual(saved.stages.map((s) => s.id), ids);
+    for (const s of saved.stages.filter((s) => s.id.includes('-finetune-'))) {
+      const c = s.result as ComparisonResult;
+      for (const arm of ['pretrained', 'random'] as const) {
+        assert.deepEqual(c.arms[arm].map((r) => r.seed), plan.seeds, `${s.id} ${arm}`);
+        for (const r of c.arms[arm]) assert.ok(r.score >= 0 && r.score <= 1 && r.curve.length === plan.english.tasks[0]!.evalsPerRun, `${s.id} ${arm} seed ${r.seed}`);
+      }
+    }
+
+    const lines: string[] = [];
+    const again = await runExperiment({ out, plan, command: ['again'], log: (l) => lines.push(l) });
+    assert.ok(again.stages.every((s) => s.skipped), lines.join('\n'));
+
+    // Kill mid pre-training, as it were: the last checkpoint and the stage's result are gone, the one before is kept.
+    const stage = 'en-pretrain-mini';
+    const before = first.stages.find((s) => s.id === stage)!.result as PretrainStageResult;
+    rmSync(join(out, stage, 'result.json'));
+    rmSync(join(out, stage, `checkpoint-${plan.english.pretrain.steps}`), { recursive: true });
+    const resumed: string[] = [];
+    const third = await runExperiment({ out, plan, command: ['resume'], log: (l) => resumed.push(l) });
+    assert.ok(resumed.some((l) => l.includes(`resuming from ${join(out, stage, `checkpoint-${plan.english.pretrain.steps - 1}`)}`)), resumed.join('\n'));
+    assert.deepEqual(third.stages.filter((s) => !s.skipped).map((s) => s.id), [stage]);
+    assert.deepEqual((third.stages.find((s) => s.id === stage)!.result as PretrainStageResult).eval, before.eval);
+
+    const browser = chromiumOrSkip();
+    if (browser.path === undefined) return t.skip(browser.skip);
+    const page = await checkPage<PageSummary>(browser.path, pathToFileURL(join(out, 'report.html')).href, PAGE_SUMMARY);
+    assert.deepEqual(page.errors, []);
+    assert.deepEqual(page.requests, [], 'the report loads nothing');
+    const [S, T, Z] = [plan.english.sizes.length, plan.english.tasks.length, plan.chinese.tasks.length];
+    assert.deepEqual(page.value.tables, {
+      'pretraining-english': S, 'finetuning-english': S * T, 'pretraining-chinese': 1, 'finetuning-chinese': Z, machine: 11, stages: ids.length,
+    });
+    // English: perplexity and accuracy vs size, loss and accuracy curves, score vs size per task, a dev curve per size and task;
+    // Chinese: loss and accuracy curves, the bar chart, a dev curve per task.
+    assert.equal(page.value.charts.length, 4 + T + S * T + 3 + Z);
+    for (const c of page.value.charts) assert.ok(c.width > 100 && c.height > 100 && c.drawn > 0, JSON.stringify(c));
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+});
