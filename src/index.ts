@@ -60,3 +60,9 @@ export type { TrainGraph, StepResult } from './train/step.ts';
 export { preTrainingObjective } from './train/objectives.ts';
 export { pretrain, evaluatePretraining, writePretrainCurves } from './train/pretrain.ts';
 export type { PretrainOptions, PretrainResult, EvalResult } from './train/pretrain.ts';
+// The paper's central experiment: pre-trained vs random initialisation, fine-tuned the same way.
+export { compareInitializations, meanStd, ARMS, ARM_NAMES } from './train/comparison.ts';
+export type { Arm, ArmResult, ComparisonOptions, ComparisonRecipe, ComparisonResult, ComparisonTask, RunRecord, SizeResult } from './train/comparison.ts';
+export { writeComparison, comparisonLines } from './train/comparison-report.ts';
+export type { ComparisonFiles } from './train/comparison-report.ts';
+export { taggingBaselines, majorityBaseline, trivialBaselines } from './train/comparison-baselines.ts';

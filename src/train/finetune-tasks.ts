@@ -10,7 +10,7 @@ import { buildLabelMap, buildTagMap, LabelMap } from '../data/tasks/labels.ts';
 import { readSquad } from '../data/tasks/squad.ts';
 import { buildSquadFeatures, postprocessSquad, squadV2Answers, type SquadFeature } from '../data/tasks/squad-features.ts';
 import { readSwag } from '../data/tasks/swag.ts';
-import { alignTokenLabels, wordPredictions } from '../data/tasks/token-classification.ts';
+import { fillWordPredictions, tokenWindows } from '../data/tasks/token-classification.ts';
 import { IGNORE_INDEX, type PieceTokenizer } from '../data/tasks/tokenizer.ts';
 import type { ChoiceExample, SquadExample, TaggedSentence, TextExample } from '../data/tasks/types.ts';
 import { batchFeeds } from '../inference/batching.ts';
@@ -128,6 +128,15 @@ const unpadded = (ids: number[], types: number[], mask: number[]): EncodedRow =>
   return { input_ids: ids.slice(0, n), token_type_ids: types.slice(0, n), attention_mask: mask.slice(0, n) };
 };
 
+/**
+ * Token tasks: pieces between the starts of a long sentence's windows, --doc-stride but at most half
+ * a window, so that every word away from the sentence's ends has context on both sides.
+ */
+export function tokenWindowStride(o: Pick<FeatureOptions, 'max_seq_length' | 'doc_stride'>): number {
+  const half = Math.max(1, Math.floor((o.max_seq_length - 2) / 2));
+  return Math.min(o.doc_stride ?? half, half);
+}
+
 /** Features of a file's examples; `labels` maps class names or tags (an unseen one is an error naming its line). */
 export function buildTaskFeatures(tokenizer: PieceTokenizer, data: TaskExamples, spec: TaskSpec, labels: LabelMap | undefined, o: FeatureOptions): TaskData {
   const notes: string[] = [];
@@ -148,13 +157,17 @@ export function buildTaskFeatures(tokenizer: PieceTokenizer, data: TaskExamples,
       break;
     case 'tagged': {
       let lost = 0;
-      features = data.examples.map((s, i) => {
+      let windowed = 0;
+      const stride = tokenWindowStride(o);
+      features = data.examples.flatMap((s, i) => {
         const tagIds = o.labelled === false ? undefined : s.tags.map((t) => labels!.id(t, s.where));
-        const a = alignTokenLabels(tokenizer, s.words, tagIds, { max_length: o.max_seq_length });
-        lost += a.words_without_pieces;
-        return { rows: [unpadded(a.input_ids, a.token_type_ids, a.attention_mask)], token_labels: a.labels, word_ids: a.word_ids, example_index: i };
+        const w = tokenWindows(tokenizer, s.words, tagIds, { max_length: o.max_seq_length, stride });
+        lost += w.words_without_pieces;
+        if (w.features.length > 1) windowed++;
+        return w.features.map((a) => ({ rows: [unpadded(a.input_ids, a.token_type_ids, a.attention_mask)], token_labels: a.labels, word_ids: a.word_ids, example_index: i }));
       });
-      if (lost > 0) notes.push(`${lost} words kept no piece (truncated to ${o.max_seq_length} pieces, or dropped by the tokenizer): predicted as the first tag`);
+      if (windowed > 0) notes.push(`${windowed} sentences longer than ${o.max_seq_length} pieces read in overlapping windows ${stride} pieces apart`);
+      if (lost > 0) notes.push(`${lost} words kept no piece (dropped by the tokenizer): predicted as the first tag`);
       break;
     }
     case 'squad': {
@@ -293,10 +306,12 @@ function decode(data: TaskData, outputs: readonly FeatureOutput[], labels: Label
       const C = labels!.size;
       const fallback = labels!.labels.includes('O') ? labels!.id('O') : 0;
       const sentences = (data.examples as { examples: TaggedSentence[] }).examples;
-      const tags = data.features.map((f, i) => {
+      // A long sentence has several windows; each word is read in the one window that owns it.
+      const tags = sentences.map((s) => new Array<number>(s.words.length).fill(fallback));
+      data.features.forEach((f, i) => {
         const logits = outputs[i]!.logits!;
         const piece = Array.from({ length: logits.length / C }, (_, t) => argmax(logits.subarray(t * C, (t + 1) * C)));
-        return wordPredictions(f.word_ids!, piece, sentences[f.example_index]!.words.length, fallback);
+        fillWordPredictions(tags[f.example_index]!, f.word_ids!, piece);
       });
       return { tags };
     }
@@ -309,6 +324,28 @@ function decode(data: TaskData, outputs: readonly FeatureOutput[], labels: Label
   }
 }
 
+/** Classification or regression metrics of predictions (class ids or values) against gold: GLUE's per task, else accuracy and F1 or Pearson. */
+export function sentenceScores(spec: TaskSpec, preds: readonly number[], gold: readonly number[], labels: LabelMap | undefined): TaskScores {
+  if (spec.glue !== undefined) {
+    const metrics = glueMetrics(spec.glue, preds, gold);
+    return { metrics, main: Object.keys(metrics)[0]! };
+  }
+  if (spec.family === 'regression') return { metrics: { pearson: pearson(preds, gold), spearmanr: spearman(preds, gold) }, main: 'pearson' };
+  const f1 = labels!.size === 2 ? f1Binary(preds, gold) : f1Macro(preds, gold);
+  return { metrics: { accuracy: accuracy(preds, gold), [labels!.size === 2 ? 'f1' : 'f1_macro']: f1 }, main: 'accuracy' };
+}
+
+/** Word accuracy of predicted tags, and entity-level F1 (the main metric) when the tags read as chunks. */
+export function tagScores(goldTags: readonly (readonly string[])[], predTags: readonly (readonly string[])[], labels: LabelMap): TaskScores {
+  let right = 0;
+  let total = 0;
+  goldTags.forEach((g, i) => g.forEach((t, w) => ((right += t === predTags[i]![w] ? 1 : 0), total++)));
+  const acc = right / total;
+  if (!isChunkTagset(labels)) return { metrics: { accuracy: acc }, main: 'accuracy' };
+  const e = entityScores(goldTags, predTags);
+  return { metrics: { f1: e.f1, precision: e.precision, recall: e.recall, accuracy: acc }, main: 'f1' };
+}
+
 /** The task's metrics on labelled data, as the reference scripts compute them. */
 export function scoreTask(data: TaskData, outputs: readonly FeatureOutput[], labels: LabelMap | undefined, opts: PostprocessOptions = {}): TaskScores {
   const spec = data.spec;
@@ -316,29 +353,13 @@ export function scoreTask(data: TaskData, outputs: readonly FeatureOutput[], lab
   const gold = data.features.map((f) => f.label!);
   switch (spec.family) {
     case 'classification':
-    case 'regression': {
-      const preds = spec.family === 'regression' ? d.values! : d.classes!;
-      if (spec.glue !== undefined) {
-        const metrics = glueMetrics(spec.glue, preds, gold);
-        return { metrics, main: Object.keys(metrics)[0]! };
-      }
-      if (spec.family === 'regression') return { metrics: { pearson: pearson(preds, gold), spearmanr: spearman(preds, gold) }, main: 'pearson' };
-      const f1 = labels!.size === 2 ? f1Binary(preds, gold) : f1Macro(preds, gold);
-      return { metrics: { accuracy: accuracy(preds, gold), [labels!.size === 2 ? 'f1' : 'f1_macro']: f1 }, main: 'accuracy' };
-    }
+    case 'regression':
+      return sentenceScores(spec, spec.family === 'regression' ? d.values! : d.classes!, gold, labels);
     case 'multiple-choice':
       return { metrics: { accuracy: accuracy(d.classes!, gold) }, main: 'accuracy' };
     case 'token-classification': {
       const sentences = (data.examples as { examples: TaggedSentence[] }).examples;
-      const predTags = d.tags!.map((s) => s.map((id) => labels!.label(id)));
-      const goldTags = sentences.map((s) => s.tags);
-      let right = 0;
-      let total = 0;
-      goldTags.forEach((g, i) => g.forEach((t, w) => ((right += t === predTags[i]![w] ? 1 : 0), total++)));
-      const acc = right / total;
-      if (!isChunkTagset(labels!)) return { metrics: { accuracy: acc }, main: 'accuracy' };
-      const e = entityScores(goldTags, predTags);
-      return { metrics: { f1: e.f1, precision: e.precision, recall: e.recall, accuracy: acc }, main: 'f1' };
+      return tagScores(sentences.map((s) => s.tags), d.tags!.map((s) => s.map((id) => labels!.label(id))), labels!);
     }
     case 'question-answering': {
       const examples = (data.examples as { examples: SquadExample[] }).examples;

@@ -149,7 +149,7 @@ function headOf(spec: TaskSpec, labels: LabelMap | undefined, data: TaskData): F
 }
 
 /** A seeded sample of `n` of `items`, kept in file order. */
-function sample<T>(items: readonly T[], n: number | undefined, seed: number): T[] {
+export function sample<T>(items: readonly T[], n: number | undefined, seed: number): T[] {
   if (n === undefined || n >= items.length) return [...items];
   const keep = [...epochOrder(items.length, seed ^ 0x5eed, 0)].slice(0, n).sort((a, b) => a - b);
   return keep.map((i) => items[i]!);

@@ -18,8 +18,8 @@ export interface FeatureFlagText {
 /** The flags that decide how inputs become features; eval and predict take the same ones. */
 export function featureOptions(program: Command): Command {
   return program
-    .option('--max-seq-length <n>', 'pieces per input, specials included (longer inputs are truncated)', '128')
-    .option('--doc-stride <n>', 'SQuAD: pieces between the starts of overlapping context windows', '128')
+    .option('--max-seq-length <n>', 'pieces per input, specials included (longer texts are truncated; longer SQuAD contexts and tagged sentences are read in overlapping windows)', '128')
+    .option('--doc-stride <n>', 'SQuAD and token tasks: pieces between the starts of overlapping windows (token tasks: at most half a window)', '128')
     .option('--max-query-length <n>', 'SQuAD: pieces kept of a question', '64')
     .option('--text-column <name>', 'generic CSV/TSV/JSONL: the text column (default sentence, text, sentence1 or text_a)')
     .option('--text-pair-column <name>', 'generic files: the second text column (default sentence2 or text_b)')
