@@ -4,10 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { test } from 'node:test';
-import type { ComparisonResult } from '../src/cli/experiment/compare-stage.ts';
 import type { PretrainStageResult } from '../src/cli/experiment/pretrain-stage.ts';
 import { runExperiment, studyStages, type ExperimentResults } from '../src/cli/experiment/study.ts';
-import { checkPage, chromiumOrSkip } from './helpers/chromium.ts';
+import type { ComparisonResult } from '../src/train/comparison.ts';
+import { chromiumMissing, launchChromium } from './helpers/chromium.ts';
 import { runCli } from './helpers/cli-in-process.ts';
 import { tinyStudyPlan } from './helpers/experiment-plan.ts';
 import { SHARED_DATA, sharedData } from './helpers/shared-data.ts';
@@ -61,9 +61,11 @@ test('a tiny study runs every stage, a rerun skips them all, an interrupted pre-
     for (const s of saved.stages.filter((s) => s.id.includes('-finetune-'))) {
       const c = s.result as ComparisonResult;
       for (const arm of ['pretrained', 'random'] as const) {
-        assert.deepEqual(c.arms[arm].map((r) => r.seed), plan.seeds, `${s.id} ${arm}`);
-        for (const r of c.arms[arm]) assert.ok(r.score >= 0 && r.score <= 1 && r.curve.length === plan.english.tasks[0]!.evalsPerRun, `${s.id} ${arm} seed ${r.seed}`);
+        assert.deepEqual(c[arm].curves.map((r) => r.seed), plan.seeds, `${s.id} ${arm}`);
+        assert.ok(c[arm].scores.every((x) => x >= 0 && x <= 1), `${s.id} ${arm}`);
+        for (const r of c[arm].curves) assert.ok(r.scores.length >= 1 && r.scores.length <= plan.english.tasks[0]!.evalsPerRun, `${s.id} ${arm} seed ${r.seed}`);
       }
+      assert.equal(c.test_examples > 0 && c.examples, plan.english.tasks[0]!.trainExamples, s.id);
     }
 
     const lines: string[] = [];
@@ -81,18 +83,31 @@ test('a tiny study runs every stage, a rerun skips them all, an interrupted pre-
     assert.deepEqual(third.stages.filter((s) => !s.skipped).map((s) => s.id), [stage]);
     assert.deepEqual((third.stages.find((s) => s.id === stage)!.result as PretrainStageResult).eval, before.eval);
 
-    const browser = chromiumOrSkip();
-    if (browser.path === undefined) return t.skip(browser.skip);
-    const page = await checkPage<PageSummary>(browser.path, pathToFileURL(join(out, 'report.html')).href, PAGE_SUMMARY);
-    assert.deepEqual(page.errors, []);
-    assert.deepEqual(page.requests, [], 'the report loads nothing');
+    const missing = chromiumMissing();
+    if (missing !== undefined) return t.skip(missing);
+    const browser = await launchChromium({ width: 1280, height: 900 });
+    let value: PageSummary;
+    const requests: string[] = [];
+    const report = pathToFileURL(join(out, 'report.html')).href;
+    try {
+      browser.page.on('request', (r) => {
+        if (r.url() !== report) requests.push(r.url());
+      });
+      await browser.page.goto(report, { waitUntil: 'load' });
+      value = (await browser.page.evaluate(PAGE_SUMMARY)) as PageSummary;
+    } finally {
+      await browser.close();
+    }
+    assert.deepEqual(browser.log.filter((l) => /^(error|pageerror)/.test(l)), [], 'no console errors');
+    assert.deepEqual(requests, [], 'the report loads nothing');
+    const page = { value };
     const [S, T, Z] = [plan.english.sizes.length, plan.english.tasks.length, plan.chinese.tasks.length];
     assert.deepEqual(page.value.tables, {
       'pretraining-english': S, 'finetuning-english': S * T, 'pretraining-chinese': 1, 'finetuning-chinese': Z, machine: 11, stages: ids.length,
     });
     // English: perplexity and accuracy vs size, loss and accuracy curves, score vs size per task, a dev curve per size and task;
-    // Chinese: loss and accuracy curves, the bar chart, a dev curve per task.
-    assert.equal(page.value.charts.length, 4 + T + S * T + 3 + Z);
+    // Chinese: loss and accuracy curves, per task every seed's score and the dev curves.
+    assert.equal(page.value.charts.length, 4 + T + S * T + 2 + 2 * Z);
     for (const c of page.value.charts) assert.ok(c.width > 100 && c.height > 100 && c.drawn > 0, JSON.stringify(c));
   } finally {
     rmSync(out, { recursive: true, force: true });

@@ -3,7 +3,7 @@ import { makePlan, type ExperimentPlan, type TaskPlan } from '../../src/cli/expe
 
 export function tinyStudyPlan(dataDir: string, out: string): ExperimentPlan {
   const plan = makePlan(1, dataDir, out);
-  const task = (t: TaskPlan): TaskPlan => ({ ...t, trainExamples: 24, devExamples: 24, maxSeqLength: 32, epochs: 1, batchSize: 8, evalsPerRun: 2 });
+  const task = (t: TaskPlan): TaskPlan => ({ ...t, trainExamples: 24, maxSeqLength: 32, epochs: 1, batchSize: 8, evalsPerRun: 2 });
   const pretrain = { steps: 6, batchSize: 4, maxSeqLength: 32, lr: 1e-3, dupeFactor: 1 };
   return {
     ...plan,

@@ -1,39 +1,30 @@
-// One fine-tuning comparison of the study: a task fine-tuned from a pre-trained model and from the
-// same architecture's random weights, with the same recipe and seeds, dev-scored along the way.
-import { join } from 'node:path';
+// One fine-tuning comparison of the study, run by the comparison routine that `npm start` uses
+// (train/comparison.ts): a task fine-tuned from a pre-trained model and from the same architecture's
+// random weights, with the same recipe and seeds, each run stopped early on a split of the training
+// file and scored once on the task's official evaluation file.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { extname, join } from 'node:path';
+import { holdOutExamples } from '../../data/held-out.ts';
 import type { PresetName } from '../../model/config.ts';
-import { finetune } from '../../train/finetune.ts';
+import { compareInitializations, type ComparisonRecipe, type ComparisonResult } from '../../train/comparison.ts';
 import type { TaskPlan } from './plan.ts';
 import type { Stage } from './stages.ts';
-
-export type Arm = 'pretrained' | 'random';
-
-export interface ArmRun {
-  seed: number;
-  /** The best dev evaluation's main metric (the model kept). */
-  score: number;
-  metrics: Record<string, number>;
-  /** Dev main metric at each evaluation. */
-  curve: Array<{ step: number; value: number }>;
-  steps: number;
-  seconds: number;
-}
-
-export interface ComparisonResult {
-  task: string;
-  metric: string;
-  trainExamples: number;
-  devExamples: number;
-  arms: Record<Arm, ArmRun[]>;
-}
 
 /** Relative fine-tuning cost per example at 64 tokens (mini = 1), as pre-training's speeds. */
 const COST_FACTOR: Record<PresetName, number> = { tiny: 0.33, mini: 1, small: 3, medium: 6, base: 17, large: 55 };
 
-/** Estimated seconds of one arm-and-seed run at 2 cores: mini trains some 75 and scores some 300 examples of 64 tokens a second. */
+/** Estimated seconds of one run at 2 cores: mini trains some 75 and scores some 300 examples of 64 tokens a second. */
 function runCost(size: PresetName, t: TaskPlan): number {
-  const n = t.trainExamples ?? 5000;
-  return COST_FACTOR[size] * (t.maxSeqLength / 64) * ((n * t.epochs) / 75 + (t.evalsPerRun * Math.min(t.devExamples ?? Infinity, t.devSize)) / 300 + 3);
+  const scored = t.evalsPerRun * t.selectionExamples + t.testSize;
+  return COST_FACTOR[size] * (t.maxSeqLength / 64) * ((t.trainExamples * t.epochs) / 75 + scored / 300 + 3);
+}
+
+export function recipeOf(t: TaskPlan): ComparisonRecipe {
+  const steps = Math.ceil(t.trainExamples / t.batchSize) * t.epochs;
+  return {
+    lrs: [t.lr], batchSize: t.batchSize, steps, evalEvery: Math.max(1, Math.ceil(steps / t.evalsPerRun)), patience: t.patience,
+    warmupRatio: 0.1, weightDecay: 0.01, maxSeqLength: t.maxSeqLength,
+  };
 }
 
 export function comparisonStage(id: string, size: PresetName, t: TaskPlan, modelDir: () => string, seeds: readonly number[]): Stage<ComparisonResult> {
@@ -43,34 +34,30 @@ export function comparisonStage(id: string, size: PresetName, t: TaskPlan, model
     cost: 2 * seeds.length * runCost(size, t),
     async run(ctx) {
       const model = modelDir();
-      const steps = Math.ceil((t.trainExamples ?? 5000) / t.batchSize) * t.epochs;
-      const evalEvery = Math.max(1, Math.ceil(steps / t.evalsPerRun));
-      const arms: Record<Arm, ArmRun[]> = { pretrained: [], random: [] };
-      let trainExamples = 0;
-      let devExamples = 0;
-      let metric = '';
-      const runs = seeds.flatMap((seed) => (['pretrained', 'random'] as const).map((arm) => ({ seed, arm })));
-      for (const [k, { seed, arm }] of runs.entries()) {
-        const out = join(ctx.dir, `${arm}-seed${seed}`);
-        ctx.command(['bert', 'finetune', '--task', t.task, '--model', model, '--train', t.train, '--dev', t.dev, '--out', out, '--epochs', String(t.epochs),
-          '--lr', String(t.lr), '--batch-size', String(t.batchSize), '--max-seq-length', String(t.maxSeqLength), '--warmup-ratio', '0.1', '--seed', String(seed),
-          '--eval-every', String(evalEvery), ...(t.trainExamples === undefined ? [] : ['--max-train-examples', String(t.trainExamples)]), ...(arm === 'random' ? ['--random-init'] : [])]);
-        const t0 = performance.now();
-        const r = await finetune({
-          task: t.task, model, train: t.train, dev: t.dev, out, epochs: t.epochs, lr: t.lr, batchSize: t.batchSize, maxSeqLength: t.maxSeqLength,
-          warmupRatio: 0.1, weightDecay: 0.01, seed, randomInit: arm === 'random', maxTrainExamples: t.trainExamples, maxDevExamples: t.devExamples, evalEvery,
-          onStart: (info) => {
-            trainExamples = info.train_examples;
-            devExamples = info.dev_examples;
-          },
-          onStep: (s) => ctx.progress((k + s.step / s.steps) / runs.length),
-        });
-        metric = r.best.main;
-        const score = r.best.metrics[metric]!;
-        arms[arm].push({ seed, score, metrics: r.best.metrics, curve: r.evals.map((e) => ({ step: e.step, value: e.metrics[metric]! })), steps: r.steps, seconds: +((performance.now() - t0) / 1000).toFixed(1) });
-        ctx.log(`${arm} seed ${seed}: dev ${metric} ${(100 * score).toFixed(1)}`);
+      // The stopping step is picked on examples held out of the training file, never on the scored file.
+      const ext = extname(t.train) === '.tsv' ? '.tsv' : '.conll';
+      const split = holdOutExamples(readFileSync(t.train, 'utf8'), ext === '.tsv' ? 'tsv-header' : 'conll', t.selectionExamples);
+      const train = join(ctx.dir, `train${ext}`);
+      const dev = join(ctx.dir, `selection${ext}`);
+      writeFileSync(train, split.rest);
+      writeFileSync(dev, split.heldOut);
+      const recipe = recipeOf(t);
+      for (const seed of seeds) {
+        for (const arm of ['pretrained', 'random'] as const) {
+          ctx.command(['bert', 'finetune', '--task', t.task, '--model', model, '--train', train, '--dev', dev, '--out', join(ctx.dir, 'runs', `${arm}-n${t.trainExamples}-lr${t.lr}-seed${seed}`),
+            '--epochs', String(Math.max(1, Math.ceil(recipe.steps / Math.ceil(t.trainExamples / t.batchSize)))), '--lr', String(t.lr), '--batch-size', String(t.batchSize),
+            '--max-seq-length', String(t.maxSeqLength), '--warmup-ratio', String(recipe.warmupRatio), '--seed', String(seed), '--eval-every', String(recipe.evalEvery),
+            '--early-stopping', String(recipe.patience), '--max-train-examples', String(t.trainExamples), ...(arm === 'random' ? ['--random-init'] : [])]);
+          ctx.command(['bert', 'eval', '--model', join(ctx.dir, 'runs', `${arm}-n${t.trainExamples}-lr${t.lr}-seed${seed}`), '--task', t.task, '--data', t.test, '--max-seq-length', String(t.maxSeqLength)]);
+        }
       }
-      return { task: t.id, metric, trainExamples, devExamples, arms };
+      let done = 0;
+      return compareInitializations({
+        model, out: ctx.dir, seeds: [...seeds], sizes: [t.trainExamples], recipe,
+        task: { task: t.task, train, dev, test: t.test },
+        log: ctx.log,
+        onRun: () => ctx.progress(++done / (2 * seeds.length)),
+      });
     },
   };
 }

@@ -4,32 +4,40 @@ import { join } from 'node:path';
 import { BertError } from '../../errors.ts';
 import type { PresetName } from '../../model/config.ts';
 
-/** One fine-tuning task of the study, pre-trained vs random init over the plan's seeds. */
+/**
+ * One fine-tuning task of the study, pre-trained vs random init over the plan's seeds, through the
+ * comparison routine (train/comparison.ts): a small split of the training file picks the stopping
+ * step (early stopping), and the task's official evaluation file is scored once per run, in full.
+ */
 export interface TaskPlan {
   /** Stage and report name, e.g. "sst2", "brown-pos", "chnsenticorp". */
   id: string;
   /** Title in the report. */
   title: string;
-  /** The train and dev files are written by the study's English data stage (not read from the data folder). */
-  generated?: boolean;
   /** `bert finetune --task` name. */
   task: string;
   train: string;
-  dev: string;
-  /** What the dev file is, for the report (e.g. "official dev set, all 872"). */
-  devNote: string;
-  /** A seeded sample of the training file (undefined: all of it). */
-  trainExamples: number | undefined;
-  /** Score the first N dev examples only (undefined: all; tests use it to stay fast). */
-  devExamples: number | undefined;
-  /** Examples in the dev file, for time estimates only. */
-  devSize: number;
+  /** The evaluation file scored once per run (GLUE's official dev sets, ...). */
+  test: string;
+  /** What the evaluation file is, for the report (e.g. "official dev set, all 872 sentences"). */
+  testNote: string;
+  /** Examples in the evaluation file, for time estimates only. */
+  testSize: number;
+  /** The train and evaluation files are written by the study's English data stage (not read from the data folder). */
+  generated?: boolean;
+  /** Examples held out of the training file to pick the stopping step. */
+  selectionExamples: number;
+  /** A seeded sample of the rest of the training file. */
+  trainExamples: number;
   maxSeqLength: number;
+  /** Length of the warmup/decay schedule in epochs of `trainExamples`; early stopping may end a run first. */
   epochs: number;
   batchSize: number;
   lr: number;
-  /** Dev evaluations per run, evenly spaced in steps (the dev curve's points). */
+  /** Selection-split evaluations per run, evenly spaced in steps (the dev curve's points). */
   evalsPerRun: number;
+  /** Stop after this many evaluations without a better selection score. */
+  patience: number;
 }
 
 export interface PretrainPlan {
@@ -79,7 +87,9 @@ export function makePlan(budgetMinutes: number, dataDir: string, outDir: string)
   const s = budgetMinutes / DEFAULT_BUDGET_MINUTES;
   const scaled = (n: number, floor: number) => Math.max(floor, Math.round(n * s));
   const d = (...parts: string[]) => join(dataDir, ...parts);
-  const task = (t: Omit<TaskPlan, 'devExamples' | 'evalsPerRun' | 'batchSize'> & Partial<TaskPlan>): TaskPlan => ({ devExamples: undefined, evalsPerRun: 3, batchSize: 32, ...t });
+  const task = (t: Omit<TaskPlan, 'selectionExamples' | 'evalsPerRun' | 'patience' | 'batchSize' | 'epochs' | 'lr'> & Partial<TaskPlan>): TaskPlan => ({
+    selectionExamples: scaled(200, 50), evalsPerRun: 6, patience: 3, batchSize: 32, epochs: 3, lr: 5e-4, ...t,
+  });
   return {
     budgetMinutes,
     seeds: [1, 2],
@@ -91,10 +101,10 @@ export function makePlan(budgetMinutes: number, dataDir: string, outDir: string)
       // 1,000 steps of 8 x 64 tokens: about 0.5M tokens per size, some 10 minutes for all three.
       pretrain: { steps: scaled(1000, 20), batchSize: 8, maxSeqLength: 64, lr: 1e-3, dupeFactor: 2 },
       tasks: [
-        task({ id: 'sst2', title: 'SST-2 (sentiment)', task: 'sst2', train: d('glue', 'SST-2', 'train.tsv'), dev: d('glue', 'SST-2', 'dev.tsv'), devNote: 'official dev set, all 872 sentences', devSize: 872, trainExamples: scaled(800, 64), maxSeqLength: 64, epochs: 2, lr: 5e-4 }),
-        task({ id: 'mrpc', title: 'MRPC (paraphrase)', task: 'mrpc', train: d('glue', 'MRPC', 'train.tsv'), dev: d('glue', 'MRPC', 'dev.tsv'), devNote: 'official dev set, all 408 pairs', devSize: 408, trainExamples: scaled(800, 64), maxSeqLength: 128, epochs: 2, lr: 5e-4 }),
+        task({ id: 'sst2', title: 'SST-2 (sentiment)', task: 'sst2', train: d('glue', 'SST-2', 'train.tsv'), test: d('glue', 'SST-2', 'dev.tsv'), testNote: 'official dev set, all 872 sentences', testSize: 872, trainExamples: scaled(500, 32), maxSeqLength: 64 }),
         // Brown POS files are written by the English data stage, split by document as pre-training is.
-        task({ id: 'brown-pos', title: 'Brown POS tagging', task: 'token-classification', generated: true, train: join(outDir, 'en-data', 'brown-pos', 'train.conll'), dev: join(outDir, 'en-data', 'brown-pos', 'dev.conll'), devNote: 'held-out Brown documents, first 600 sentences', devSize: 600, trainExamples: scaled(800, 64), devExamples: 600, maxSeqLength: 64, epochs: 2, lr: 5e-4 }),
+        task({ id: 'brown-pos', title: 'Brown POS tagging', task: 'token-classification', generated: true, train: join(outDir, 'en-data', 'brown-pos', 'train.conll'), test: join(outDir, 'en-data', 'brown-pos', 'dev.conll'), testNote: 'the held-out Brown documents, every sentence', testSize: 2400, trainExamples: scaled(500, 32), maxSeqLength: 64 }),
+        task({ id: 'mrpc', title: 'MRPC (paraphrase)', task: 'mrpc', train: d('glue', 'MRPC', 'train.tsv'), test: d('glue', 'MRPC', 'dev.tsv'), testNote: 'official dev set, all 408 pairs', testSize: 408, trainExamples: scaled(500, 32), maxSeqLength: 128 }),
       ],
     },
     chinese: {
@@ -103,9 +113,9 @@ export function makePlan(budgetMinutes: number, dataDir: string, outDir: string)
       corpus: d('clue_corpus_small_sample', 'CLUECorpusSmall_bert_sampled.txt'),
       pretrain: { steps: scaled(500, 20), batchSize: 8, maxSeqLength: 128, lr: 1e-3, dupeFactor: 2 },
       tasks: [
-        task({ id: 'chnsenticorp', title: 'ChnSentiCorp (sentiment)', task: 'classification', train: d('chnsenticorp', 'train.tsv'), dev: d('chnsenticorp', 'dev.tsv'), devNote: 'official dev set, all 1,200 reviews', devSize: 1200, trainExamples: scaled(800, 64), maxSeqLength: 128, epochs: 2, lr: 5e-4 }),
+        task({ id: 'chnsenticorp', title: 'ChnSentiCorp (sentiment)', task: 'classification', train: d('chnsenticorp', 'train.tsv'), test: d('chnsenticorp', 'dev.tsv'), testNote: 'official dev set, all 1,200 reviews', testSize: 1200, trainExamples: scaled(500, 32), maxSeqLength: 128 }),
         // The train file is not in shared/data: train on a sample of the test file, score the official dev file.
-        task({ id: 'peoples-daily-ner', title: "People's Daily NER", task: 'ner', train: d('peoples_daily_ner', 'example.test'), dev: d('peoples_daily_ner', 'example.dev'), devNote: 'official dev set, all 2,318 sentences (trained on a sample of the test file: no train file in shared/data)', devSize: 2318, trainExamples: scaled(800, 64), maxSeqLength: 128, epochs: 2, lr: 5e-4 }),
+        task({ id: 'peoples-daily-ner', title: "People's Daily NER", task: 'ner', train: d('peoples_daily_ner', 'example.test'), test: d('peoples_daily_ner', 'example.dev'), testNote: 'official dev set, all 2,318 sentences (trained on a sample of the test file: no train file in shared/data)', testSize: 2318, trainExamples: scaled(500, 32), maxSeqLength: 128 }),
       ],
     },
   };
@@ -115,9 +125,9 @@ export function makePlan(budgetMinutes: number, dataDir: string, outDir: string)
 export function dataFiles(plan: ExperimentPlan): string[] {
   const external = (t: TaskPlan) => t.generated !== true;
   return [
-    ...plan.english.tasks.filter(external).flatMap((t) => [t.train, t.dev]),
+    ...plan.english.tasks.filter(external).flatMap((t) => [t.train, t.test]),
     plan.chinese.vocab,
     plan.chinese.corpus,
-    ...plan.chinese.tasks.flatMap((t) => [t.train, t.dev]),
+    ...plan.chinese.tasks.flatMap((t) => [t.train, t.test]),
   ];
 }

@@ -3,8 +3,9 @@
 // command lines, seeds, commit, machine, every stage's wall time. Drawn from results.json alone.
 import type { PresetName } from '../../model/config.ts';
 import type { StageRecord } from './stages.ts';
-import { barChartSvg, escapeXml as esc, lineChartSvg, type ChartOptions, type LineSeries } from '../../train/plot.ts';
-import type { ArmRun, ComparisonResult } from './compare-stage.ts';
+import type { ComparisonResult } from '../../train/comparison.ts';
+import { comparisonCharts } from '../../train/comparison-report.ts';
+import { escapeXml as esc, lineChartSvg, type ChartOptions, type LineSeries } from '../../train/plot.ts';
 import type { CorpusResult } from './corpus.ts';
 import type { PretrainStageResult } from './pretrain-stage.ts';
 import type { ExperimentResults } from './study.ts';
@@ -60,6 +61,13 @@ class Charts {
     this.n += 1;
     return `<figure>${lineChartSvg(series, { width: 560, height: 330, ...opts, clipId: `clip-${this.n}` })}</figure>`;
   }
+
+  /** The comparison routine's own charts: every seed's score with the baselines, and the dev curves. */
+  comparison(c: ComparisonResult, title: string, which: Array<'bars' | 'curves'>): string {
+    this.n += 1;
+    const charts = comparisonCharts(c, title, `clip-${this.n}`);
+    return which.map((k) => `<figure>${charts[k]}</figure>`).join('');
+  }
 }
 
 function stagesById(r: ExperimentResults): Map<string, StageRecord> {
@@ -70,7 +78,7 @@ function result<T>(stages: Map<string, StageRecord>, id: string): T | undefined 
   return stages.get(id)?.result as T | undefined;
 }
 
-const armScores = (c: ComparisonResult, arm: 'pretrained' | 'random') => spread(c.arms[arm].map((a) => a.score));
+const armScores = (c: ComparisonResult, arm: 'pretrained' | 'random') => spread(c[arm].scores);
 
 /** Pre-training rows: size, shape, parameters, tokens, held-out numbers against the baselines. */
 function pretrainTable(id: string, runs: PretrainStageResult[], corpus: CorpusResult | undefined, seconds: (size: PresetName) => number): string {
@@ -100,16 +108,14 @@ function pretrainCurves(charts: Charts, runs: PretrainStageResult[]): string {
 
 function comparisonRow(label: string[], c: ComparisonResult): string[] {
   const [p, r] = [armScores(c, 'pretrained'), armScores(c, 'random')];
-  return [...label, c.metric, int(c.trainExamples), int(c.devExamples), spreadText(p), spreadText(r), Number.isFinite(p.mean - r.mean) ? `${p.mean >= r.mean ? '+' : ''}${pct(p.mean - r.mean)}` : '-', String(c.arms.pretrained.length)];
+  const baselines = Object.entries(c.baselines).map(([name, v]) => `${esc(name)} ${pct(v)}`).join('<br>');
+  return [...label, c.metric, int(c.examples), int(c.test_examples), spreadText(p), spreadText(r), Number.isFinite(p.mean - r.mean) ? `${p.mean >= r.mean ? '+' : ''}${pct(p.mean - r.mean)}` : '-', baselines || '-', String(p.n)];
 }
 
-const COMPARISON_HEAD = ['dev metric', 'train examples', 'dev examples', 'pre-trained % (seed range)', 'random init % (seed range)', 'difference', 'seeds'];
+const COMPARISON_HEAD = ['metric', 'train examples', 'scored examples', 'pre-trained % (seed range)', 'random init % (seed range)', 'difference', 'trivial baselines %', 'seeds'];
 
-function devCurves(charts: Charts, title: string, c: ComparisonResult): string {
-  const series = (['pretrained', 'random'] as const).flatMap((arm) =>
-    c.arms[arm].map((run: ArmRun, k): LineSeries => ({ name: `${ARM_NAMES[arm]} seed ${run.seed}`, x: run.curve.map((p) => p.step), y: run.curve.map((p) => p.value), color: ARM_COLORS[arm], dashed: k > 0, markers: true })),
-  );
-  return charts.line(series, { title, xLabel: 'fine-tuning step', yLabel: `dev ${c.metric}`, width: 440, height: 300 });
+function recipeText(t: TaskPlan): string {
+  return `${esc(t.title)}: a seeded sample of ${int(t.trainExamples)} training examples (${int(t.selectionExamples)} more held out to stop on), up to ${t.epochs} epochs, lr ${t.lr}, batch ${t.batchSize}, ${t.maxSeqLength} tokens; scored on the ${esc(t.testNote)}.`;
 }
 
 interface Verdict {
@@ -171,7 +177,7 @@ function sizeSection(charts: Charts, r: ExperimentResults, stages: Map<string, S
     parts.push('</div>', pretrainCurves(charts, runs));
   }
   parts.push('<h3>Fine-tuning: pre-trained vs random init</h3>');
-  parts.push(`<p>Each task is fine-tuned from the pre-trained weights and from random ones with the same recipe and the same seeds (${r.plan.seeds.join(', ')}); the score is the best dev evaluation of each run. ${en.tasks.map((t) => `${esc(t.title)}: ${t.trainExamples === undefined ? 'all training examples' : `a seeded sample of ${int(t.trainExamples)} training examples`}, ${t.epochs} epochs, lr ${t.lr}, batch ${t.batchSize}, ${t.maxSeqLength} tokens, dev = ${esc(t.devNote)}.`).join(' ')}</p>`);
+  parts.push(`<p>Each task is fine-tuned from the pre-trained weights and from random ones by the comparison routine that <code>npm start</code> uses, with the same recipe and the same seeds (${r.plan.seeds.join(', ')}): every run is scored ${en.tasks[0]?.evalsPerRun ?? '-'} times over its schedule on examples held out of the training file ("dev" in the curves), stops early after ${en.tasks[0]?.patience ?? '-'} scores without a better one, and the best parameters are scored once on the evaluation file (the score in the table). ${en.tasks.map((t) => recipeText(t)).join(' ')}</p>`);
   parts.push(table('finetuning-english', ['task', 'size', ...COMPARISON_HEAD], comparisons.map(({ size, task, c }) => comparisonRow([esc(en.tasks.find((t) => t.id === task)?.title ?? task), size], c)), 2));
   if (runs.length > 0 && comparisons.length > 0) {
     parts.push('<div class="charts">');
@@ -187,7 +193,7 @@ function sizeSection(charts: Charts, r: ExperimentResults, stages: Map<string, S
     }
     parts.push('</div>');
     parts.push('<h3>Fine-tuning dev curves</h3><div class="charts">');
-    for (const { size, task, c } of comparisons) parts.push(devCurves(charts, `${en.tasks.find((t) => t.id === task)?.title ?? task}, ${size}`, c));
+    for (const { size, task, c } of comparisons) parts.push(charts.comparison(c, `${en.tasks.find((t) => t.id === task)?.title ?? task}, ${size}`, ['curves']));
     parts.push('</div>');
   }
   parts.push('</section>');
@@ -201,18 +207,14 @@ function chineseSection(charts: Charts, r: ExperimentResults, stages: Map<string
   const comparisons = zh.tasks.map((t) => ({ size: zh.size, task: t.id, c: result<ComparisonResult>(stages, `zh-finetune-${zh.size}-${t.id}`) }))
     .filter((x): x is { size: PresetName; task: string; c: ComparisonResult } => x.c !== undefined);
   const parts: string[] = ['<section id="chinese"><h2>Chinese</h2>'];
-  parts.push(`<p>Google's bert-base-chinese vocabulary (${corpus ? int(corpus.vocabSize) : '21,128'} pieces: one piece per Chinese character), a ${zh.size} BERT pre-trained on the ${corpus ? `${esc(corpus.corpus)}: ${int(corpus.trainDocuments)} documents, paragraphs split into sentences on 。！？, ${int(corpus.trainExamples)} examples of ${corpus.maxSeqLength} tokens` : 'CLUE corpus sample'}, ${zh.pretrain.steps} steps of ${zh.pretrain.batchSize} sequences; then ChnSentiCorp sentiment and People's Daily NER, pre-trained vs random init. ${zh.tasks.map((t) => `${esc(t.title)}: ${t.trainExamples === undefined ? 'all training examples' : `${int(t.trainExamples)} training examples`}, ${t.epochs} epochs, lr ${t.lr}, dev = ${esc(t.devNote)}.`).join(' ')}</p>`);
+  parts.push(`<p>Google's bert-base-chinese vocabulary (${corpus ? int(corpus.vocabSize) : '21,128'} pieces: one piece per Chinese character), a ${zh.size} BERT pre-trained on the ${corpus ? `${esc(corpus.corpus)}: ${int(corpus.trainDocuments)} documents, paragraphs split into sentences on 。！？, ${int(corpus.trainExamples)} examples of ${corpus.maxSeqLength} tokens` : 'CLUE corpus sample'}, ${zh.pretrain.steps} steps of ${zh.pretrain.batchSize} sequences; then ChnSentiCorp sentiment and People's Daily NER, pre-trained vs random init, as for English. ${zh.tasks.map((t) => recipeText(t)).join(' ')}</p>`);
   parts.push('<h3>Pre-training</h3>', pretrainTable('pretraining-chinese', run ? [run] : [], corpus, () => stages.get(`zh-pretrain-${zh.size}`)?.seconds ?? NaN));
   if (run) parts.push(pretrainCurves(charts, [run]));
   parts.push('<h3>Fine-tuning: pre-trained vs random init</h3>');
   parts.push(table('finetuning-chinese', ['task', 'size', ...COMPARISON_HEAD], comparisons.map(({ size, task, c }) => comparisonRow([esc(zh.tasks.find((t) => t.id === task)?.title ?? task), size], c)), 2));
   if (comparisons.length > 0) {
-    const bars = barChartSvg(
-      { categories: comparisons.map(({ task, c }) => `${zh.tasks.find((t) => t.id === task)?.title ?? task} (${c.metric})`), series: (['pretrained', 'random'] as const).map((a) => ({ name: `${ARM_NAMES[a]} (mean of seeds)`, values: comparisons.map(({ c }) => armScores(c, a).mean), color: ARM_COLORS[a] })) },
-      { title: 'Chinese tasks: dev score, pre-trained vs random init', yLabel: 'dev score', width: 560, height: 330 },
-    );
-    parts.push(`<div class="charts"><figure>${bars}</figure>`);
-    for (const { task, c } of comparisons) parts.push(devCurves(charts, `${zh.tasks.find((t) => t.id === task)?.title ?? task}, ${zh.size}`, c));
+    parts.push('<div class="charts">');
+    for (const { task, c } of comparisons) parts.push(charts.comparison(c, `${zh.tasks.find((t) => t.id === task)?.title ?? task}, ${zh.size}`, ['bars', 'curves']));
     parts.push('</div>');
   }
   parts.push('</section>');

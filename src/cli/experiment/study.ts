@@ -59,13 +59,18 @@ export function studyStages(plan: ExperimentPlan, out: string): Stage[] {
   const zh = plan.chinese;
   const corpus = (id: string) => () => stageResult<CorpusResult>(out, id);
   const model = (id: string) => () => stageResult<PretrainStageResult>(out, id).modelDir;
+  // Pre-training first: its results stand on their own, and every fine-tuning stage needs them.
   return [
     englishDataStage(plan),
     ...en.sizes.map((size) => pretrainStage(`en-pretrain-${size}`, size, corpus('en-data'), en.pretrain, seed)),
-    ...en.sizes.flatMap((size) => en.tasks.map((t) => comparisonStage(`en-finetune-${size}-${t.id}`, size, t, model(`en-pretrain-${size}`), plan.seeds))),
     chineseDataStage(plan),
     pretrainStage(`zh-pretrain-${zh.size}`, zh.size, corpus('zh-data'), zh.pretrain, seed),
-    ...zh.tasks.map((t) => comparisonStage(`zh-finetune-${zh.size}-${t.id}`, zh.size, t, model(`zh-pretrain-${zh.size}`), plan.seeds)),
+    // Then task by task, each English task over every size (so a stopped study has whole size sweeps), a Chinese task after each.
+    ...en.tasks.flatMap((t, i) => [
+      ...en.sizes.map((size) => comparisonStage(`en-finetune-${size}-${t.id}`, size, t, model(`en-pretrain-${size}`), plan.seeds)),
+      ...zh.tasks.slice(i, i + 1).map((z) => comparisonStage(`zh-finetune-${zh.size}-${z.id}`, zh.size, z, model(`zh-pretrain-${zh.size}`), plan.seeds)),
+    ]),
+    ...zh.tasks.slice(en.tasks.length).map((z) => comparisonStage(`zh-finetune-${zh.size}-${z.id}`, zh.size, z, model(`zh-pretrain-${zh.size}`), plan.seeds)),
   ];
 }
 
