@@ -31,7 +31,11 @@ test('a stopped study reruns only the stages without a result, and the progress 
 
     const again: string[] = [];
     const progress: Array<[number, number]> = [];
-    const records = await runStages(stages(again), out, { log: () => {}, onProgress: (done, total) => progress.push([done, total]) });
+    const events: string[] = [];
+    const records = await runStages(stages(again), out, {
+      log: () => {}, onProgress: (done, total) => progress.push([done, total]), onEvent: (e) => events.push(`${e.stage} ${e.event}`),
+    });
+    assert.deepEqual(events, ['a skipped', 'b start', 'b done', 'c start', 'c done']);
     assert.deepEqual(again, ['b', 'c']);
     assert.deepEqual(records.map((r) => [r.id, r.skipped, (r.result as { value: number }).value]), [['a', true, 1], ['b', false, 2], ['c', false, 3]]);
     assert.deepEqual(records[0]!.commands, [['bert', 'a']]);

@@ -115,7 +115,7 @@ function comparisonRow(label: string[], c: ComparisonResult): string[] {
 const COMPARISON_HEAD = ['metric', 'train examples', 'scored examples', 'pre-trained % (seed range)', 'random init % (seed range)', 'difference', 'trivial baselines %', 'seeds'];
 
 function recipeText(t: TaskPlan): string {
-  return `${esc(t.title)}: a seeded sample of ${int(t.trainExamples)} training examples (${int(t.selectionExamples)} more held out to stop on), up to ${t.epochs} epochs, lr ${t.lr}, batch ${t.batchSize}, ${t.maxSeqLength} tokens; scored on the ${esc(t.testNote)}.`;
+  return `${esc(t.title)}: a seeded sample of ${int(t.trainExamples)} training examples (${int(t.selectionExamples)} more held out to stop on), up to ${t.epochs} epochs, lr ${t.lr}, batch ${t.batchSize}, ${t.maxSeqLength} tokens; scored on ${esc(t.testNote)}.`;
 }
 
 interface Verdict {
@@ -169,29 +169,32 @@ function sizeSection(charts: Charts, r: ExperimentResults, stages: Map<string, S
   const parts: string[] = ['<section id="model-size"><h2>Model size (English)</h2>'];
   parts.push(`<p>Sizes ${en.sizes.join(', ')} (the presets of Google's small BERTs), each pre-trained from the same seed on the same ${corpus ? `${int(corpus.trainExamples)} examples of ${corpus.maxSeqLength} tokens from the ${esc(corpus.corpus)} (${int(corpus.trainDocuments)} documents; ${int(corpus.heldOutDocuments)} held out)` : 'examples'} for ${en.pretrain.steps} steps of ${en.pretrain.batchSize} sequences, so every size saw the same tokens. Held-out numbers are on the held-out documents' examples; baselines are the context-free guesses (most frequent masked token, majority next-sentence label).</p>`);
   parts.push('<h3>Pre-training</h3>', pretrainTable('pretraining-english', runs, corpus, (s) => stages.get(`en-pretrain-${s}`)?.seconds ?? NaN));
-  if (runs.length > 0) {
+  if (runs.length > 1) {
     const x = runs.map((p) => p.parameters);
     parts.push('<div class="charts">');
     parts.push(charts.line([{ name: 'held-out MLM perplexity', x, y: runs.map((p) => p.eval.mlm_perplexity), markers: true }], { title: 'Held-out MLM perplexity vs model size', xLabel: 'parameters', yLabel: 'perplexity', logY: true }));
     parts.push(charts.line([{ name: 'held-out NSP accuracy', x, y: runs.map((p) => p.eval.nsp_accuracy), markers: true, color: '#f28e2b' }, { name: 'held-out MLM accuracy', x, y: runs.map((p) => p.eval.mlm_accuracy), markers: true, color: '#4e79a7' }], { title: 'Held-out accuracy vs model size', xLabel: 'parameters', yLabel: 'accuracy' }));
-    parts.push('</div>', pretrainCurves(charts, runs));
+    parts.push('</div>');
   }
+  if (runs.length > 0) parts.push(pretrainCurves(charts, runs));
   parts.push('<h3>Fine-tuning: pre-trained vs random init</h3>');
   parts.push(`<p>Each task is fine-tuned from the pre-trained weights and from random ones by the comparison routine that <code>npm start</code> uses, with the same recipe and the same seeds (${r.plan.seeds.join(', ')}): every run is scored ${en.tasks[0]?.evalsPerRun ?? '-'} times over its schedule on examples held out of the training file ("dev" in the curves), stops early after ${en.tasks[0]?.patience ?? '-'} scores without a better one, and the best parameters are scored once on the evaluation file (the score in the table). ${en.tasks.map((t) => recipeText(t)).join(' ')}</p>`);
   parts.push(table('finetuning-english', ['task', 'size', ...COMPARISON_HEAD], comparisons.map(({ size, task, c }) => comparisonRow([esc(en.tasks.find((t) => t.id === task)?.title ?? task), size], c)), 2));
-  if (runs.length > 0 && comparisons.length > 0) {
+  if (runs.length > 1 && comparisons.length > 0) {
     parts.push('<div class="charts">');
     for (const t of en.tasks) {
       const points = runs.map((p) => ({ p, c: comparisons.find((x) => x.size === p.size && x.task === t.id)?.c })).filter((x): x is { p: PretrainStageResult; c: ComparisonResult } => x.c !== undefined);
-      if (points.length === 0) continue;
+      if (points.length < 2) continue;
       const x = points.map(({ p }) => p.parameters);
       const arm = (a: 'pretrained' | 'random'): LineSeries => {
         const s = points.map(({ c }) => armScores(c, a));
         return { name: ARM_NAMES[a], x, y: s.map((v) => v.mean), band: { lo: s.map((v) => v.min), hi: s.map((v) => v.max) }, color: ARM_COLORS[a], markers: true };
       };
-      parts.push(charts.line([arm('pretrained'), arm('random')], { title: `${t.title}: dev ${points[0]!.c.metric} vs size`, xLabel: 'parameters', yLabel: `dev ${points[0]!.c.metric} (band: seed range)` }));
+      parts.push(charts.line([arm('pretrained'), arm('random')], { title: `${t.title}: test ${points[0]!.c.metric} vs size`, xLabel: 'parameters', yLabel: `test ${points[0]!.c.metric} (band: seed range)` }));
     }
     parts.push('</div>');
+  }
+  if (comparisons.length > 0) {
     parts.push('<h3>Fine-tuning dev curves</h3><div class="charts">');
     for (const { size, task, c } of comparisons) parts.push(charts.comparison(c, `${en.tasks.find((t) => t.id === task)?.title ?? task}, ${size}`, ['curves']));
     parts.push('</div>');

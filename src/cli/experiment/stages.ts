@@ -41,6 +41,8 @@ export interface StageEvents {
   onProgress?: (done: number, total: number, stage: string) => void;
   /** Called after every finished or skipped stage, with all records so far (to rewrite the report). */
   onRecord?: (records: StageRecord[]) => void;
+  /** Called when a stage starts, finishes or is found done (for a JSON Lines log). */
+  onEvent?: (e: { stage: string; event: 'start' | 'done' | 'skipped'; seconds?: number }) => void;
   log: (line: string) => void;
 }
 
@@ -63,10 +65,12 @@ export async function runStages(stages: readonly Stage[], out: string, ev: Stage
       const saved = JSON.parse(readFileSync(resultPath(out, stage.id), 'utf8')) as Omit<StageRecord, 'skipped'>;
       records.push({ ...saved, skipped: true });
       ev.log(`${tag}: done earlier (${saved.seconds.toFixed(0)} s), skipped`);
+      ev.onEvent?.({ stage: stage.id, event: 'skipped', seconds: saved.seconds });
       ev.onRecord?.(records);
       continue;
     }
     ev.log(`${tag}: ${stage.title}`);
+    ev.onEvent?.({ stage: stage.id, event: 'start' });
     const dir = join(out, stage.id);
     mkdirSync(dir, { recursive: true });
     const commands: string[][] = [];
@@ -84,6 +88,7 @@ export async function runStages(stages: readonly Stage[], out: string, ev: Stage
     position = base + stage.cost;
     ev.onProgress?.(position, total, stage.id);
     ev.log(`${tag}: done in ${record.seconds.toFixed(0)} s`);
+    ev.onEvent?.({ stage: stage.id, event: 'done', seconds: record.seconds });
     records.push(record);
     ev.onRecord?.(records);
   }

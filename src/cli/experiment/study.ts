@@ -3,7 +3,7 @@
 // MRPC and Brown POS tagging from its weights and from random ones. Chinese: bert-base-chinese's
 // vocabulary, pre-training on the CLUE corpus sample, ChnSentiCorp and People's Daily NER, pre-trained
 // vs random. Everything lands in results.json and report.html, rewritten after every stage.
-import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { BertError } from '../../errors.ts';
@@ -112,6 +112,8 @@ export async function runExperiment(o: ExperimentOptions): Promise<ExperimentRes
     log: o.log,
     onProgress: o.onProgress,
     onRecord: (r) => write(r, r.length === stages.length),
+    // One line per stage event in OUT/progress.jsonl, appended as it happens.
+    onEvent: (e) => appendFileSync(join(o.out, 'progress.jsonl'), `${JSON.stringify({ time: new Date().toISOString(), ...e })}\n`),
   });
   write(records, true);
   return results;
