@@ -49,9 +49,10 @@ interface PageSummary {
 
 test('a tiny study runs every stage, a rerun skips them all, an interrupted pre-training resumes exactly, and its report renders in Chromium', async (t) => {
   if (sharedData('clue_corpus_small_sample/CLUECorpusSmall_bert_sampled.txt') === undefined) return t.skip('../shared/data is missing');
-  const out = mkdtempSync(join(tmpdir(), 'experiment-'));
+  const dir = mkdtempSync(join(tmpdir(), 'experiment-'));
+  const out = join(dir, 'study');
   try {
-    const plan = tinyStudyPlan(SHARED_DATA, out);
+    const plan = tinyStudyPlan(SHARED_DATA, out, dir);
     const ids = studyStages(plan, out).map((s) => s.id);
     const first = await runExperiment({ out, plan, command: ['bert', 'experiment', '(tiny test plan)'], log: () => {} });
     assert.equal(first.complete, true);
@@ -63,9 +64,9 @@ test('a tiny study runs every stage, a rerun skips them all, an interrupted pre-
       for (const arm of ['pretrained', 'random'] as const) {
         assert.deepEqual(c[arm].curves.map((r) => r.seed), plan.seeds, `${s.id} ${arm}`);
         assert.ok(c[arm].scores.every((x) => x >= 0 && x <= 1), `${s.id} ${arm}`);
-        for (const r of c[arm].curves) assert.ok(r.scores.length >= 1 && r.scores.length <= plan.english.tasks[0]!.evalsPerRun, `${s.id} ${arm} seed ${r.seed}`);
+        for (const r of c[arm].curves) assert.ok(r.scores.length >= 1 && r.scores.every((x) => x >= 0 && x <= 1), `${s.id} ${arm} seed ${r.seed}`);
       }
-      assert.equal(c.test_examples > 0 && c.examples, plan.english.tasks[0]!.trainExamples, s.id);
+      assert.deepEqual([c.examples, c.test_examples], [24, 30], s.id);
     }
 
     const lines: string[] = [];
@@ -110,6 +111,6 @@ test('a tiny study runs every stage, a rerun skips them all, an interrupted pre-
     assert.equal(page.value.charts.length, 4 + T + S * T + 2 + 2 * Z);
     for (const c of page.value.charts) assert.ok(c.width > 100 && c.height > 100 && c.drawn > 0, JSON.stringify(c));
   } finally {
-    rmSync(out, { recursive: true, force: true });
+    rmSync(dir, { recursive: true, force: true });
   }
 });

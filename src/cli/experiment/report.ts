@@ -3,7 +3,7 @@
 // command lines, seeds, commit, machine, every stage's wall time. Drawn from results.json alone.
 import type { PresetName } from '../../model/config.ts';
 import type { StageRecord } from './stages.ts';
-import type { ComparisonResult } from '../../train/comparison.ts';
+import { ARM_NAMES, type ComparisonResult } from '../../train/comparison.ts';
 import { comparisonCharts } from '../../train/comparison-report.ts';
 import { escapeXml as esc, lineChartSvg, type ChartOptions, type LineSeries } from '../../train/plot.ts';
 import type { CorpusResult } from './corpus.ts';
@@ -12,7 +12,6 @@ import type { ExperimentResults } from './study.ts';
 import type { TaskPlan } from './plan.ts';
 
 const ARM_COLORS = { pretrained: '#4e79a7', random: '#f28e2b' } as const;
-const ARM_NAMES = { pretrained: 'pre-trained', random: 'random init' } as const;
 const SIZE_COLORS = ['#4e79a7', '#e15759', '#59a14f', '#b07aa1', '#9c755f'];
 
 const CSS = `
