@@ -19,8 +19,11 @@ export interface ComparisonFiles {
   lowResource: string;
 }
 
-/** The three charts as SVG documents; `clipPrefix` gives the line charts their own clip ids when several share an HTML page. */
-export function comparisonCharts(result: ComparisonResult, title: string, clipPrefix?: string): { bars: string; curves: string; lowResource: string } {
+/**
+ * The three charts as SVG documents; `clipPrefix` gives the line charts their own clip ids when several
+ * share an HTML page, and `frame` their size.
+ */
+export function comparisonCharts(result: ComparisonResult, title: string, clipPrefix?: string, frame: { width?: number; height?: number } = {}): { bars: string; curves: string; lowResource: string } {
   const m = result.metric;
   const seeds = result.seeds.map((s) => `seed ${s}`);
   const baselineNames = Object.keys(result.baselines);
@@ -32,12 +35,12 @@ export function comparisonCharts(result: ComparisonResult, title: string, clipPr
         ...baselineNames.map((name, k) => ({ name, values: [...seeds.map(() => NaN), result.baselines[name]!], color: BASELINE_COLORS[k % BASELINE_COLORS.length] })),
       ],
     },
-    { title: `${title}: test ${m}, ${result.examples} labeled examples`, yLabel: `test ${m}` },
+    { title: `${title}: test ${m}, ${result.examples} labeled examples`, yLabel: `test ${m}`, ...frame },
   );
   const curveSeries: LineSeries[] = ARMS.flatMap((arm) =>
     result[arm].curves.map((c, i) => ({ name: `${ARM_NAMES[arm]} seed ${c.seed}`, x: c.steps, y: c.scores, color: ARM_COLORS[arm], dashed: i % 2 === 1 })),
   );
-  const clip = (name: string) => (clipPrefix === undefined ? {} : { clipId: `${clipPrefix}-${name}` });
+  const clip = (name: string) => ({ ...frame, ...(clipPrefix === undefined ? {} : { clipId: `${clipPrefix}-${name}` }) });
   const curves = lineChartSvg(curveSeries, { title: `${title}: dev ${m} while fine-tuning (${result.examples} labeled examples)`, xLabel: 'fine-tuning step', yLabel: `dev ${m}`, ...clip('curves') });
   const sizes = result.sizes.map((s) => s.examples);
   const low: LineSeries[] = [

@@ -64,7 +64,7 @@ class Charts {
   /** The comparison routine's own charts: every seed's score with the baselines, and the dev curves. */
   comparison(c: ComparisonResult, title: string, which: Array<'bars' | 'curves'>): string {
     this.n += 1;
-    const charts = comparisonCharts(c, title, `clip-${this.n}`);
+    const charts = comparisonCharts(c, title, `clip-${this.n}`, { width: 560, height: 330 });
     return which.map((k) => `<figure>${charts[k]}</figure>`).join('');
   }
 }
