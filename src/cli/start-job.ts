@@ -67,7 +67,7 @@ export interface StartSummary {
 }
 
 /** A context-free guess's accuracy: always the most frequent masked token, and always the more frequent label. */
-interface Baseline {
+export interface Baseline {
   mlm: number;
   nsp: number;
 }
@@ -76,7 +76,7 @@ interface Baseline {
  * Context-free baselines, fitted on `train`: always answering its most frequent masked token (MLM) and
  * its more frequent next-sentence label (NSP), scored on `heldOut` and on `train` itself.
  */
-function baselines(train: string, heldOut: string): { heldOut: Baseline; train: Baseline } {
+export function baselines(train: string, heldOut: string): { heldOut: Baseline; train: Baseline } {
   const counts = (path: string) => {
     const ds = openPretrainingData(path);
     const tokens = new Map<bigint, number>();

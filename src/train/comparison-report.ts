@@ -19,6 +19,38 @@ export interface ComparisonFiles {
   lowResource: string;
 }
 
+/**
+ * The three charts as SVG documents; `clipPrefix` gives the line charts their own clip ids when several
+ * share an HTML page, and `frame` their size.
+ */
+export function comparisonCharts(result: ComparisonResult, title: string, clipPrefix?: string, frame: { width?: number; height?: number } = {}): { bars: string; curves: string; lowResource: string } {
+  const m = result.metric;
+  const seeds = result.seeds.map((s) => `seed ${s}`);
+  const baselineNames = Object.keys(result.baselines);
+  const bars = barChartSvg(
+    {
+      categories: [...seeds, 'mean'],
+      series: [
+        ...ARMS.map((arm) => ({ name: `${ARM_NAMES[arm]} (lr ${result[arm].lr})`, values: [...result[arm].scores, result[arm].mean], color: ARM_COLORS[arm] })),
+        ...baselineNames.map((name, k) => ({ name, values: [...seeds.map(() => NaN), result.baselines[name]!], color: BASELINE_COLORS[k % BASELINE_COLORS.length] })),
+      ],
+    },
+    { title: `${title}: test ${m}, ${result.examples} labeled examples`, yLabel: `test ${m}`, ...frame },
+  );
+  const curveSeries: LineSeries[] = ARMS.flatMap((arm) =>
+    result[arm].curves.map((c, i) => ({ name: `${ARM_NAMES[arm]} seed ${c.seed}`, x: c.steps, y: c.scores, color: ARM_COLORS[arm], dashed: i % 2 === 1 })),
+  );
+  const clip = (name: string) => ({ ...frame, ...(clipPrefix === undefined ? {} : { clipId: `${clipPrefix}-${name}` }) });
+  const curves = lineChartSvg(curveSeries, { title: `${title}: dev ${m} while fine-tuning (${result.examples} labeled examples)`, xLabel: 'fine-tuning step', yLabel: `dev ${m}`, ...clip('curves') });
+  const sizes = result.sizes.map((s) => s.examples);
+  const low: LineSeries[] = [
+    ...ARMS.map((arm) => ({ name: `${ARM_NAMES[arm]} (mean over seeds)`, x: sizes, y: result.sizes.map((s) => s[arm].mean), color: ARM_COLORS[arm] })),
+    ...baselineNames.map((name, k) => ({ name, x: sizes, y: result.sizes.map((s) => s.baselines[name] ?? NaN), color: BASELINE_COLORS[k % BASELINE_COLORS.length], dashed: true })),
+  ];
+  const lowResource = lineChartSvg(low, { title: `${title}: test ${m} against labeled examples`, xLabel: 'labeled training examples', yLabel: `test ${m}`, ...clip('low-resource') });
+  return { bars, curves, lowResource };
+}
+
 /** Writes comparison.json and the three charts into `dir` under `prefix` (e.g. "finetune-"). */
 export function writeComparison(result: ComparisonResult, dir: string, opts: { title: string; prefix?: string; json?: string }): ComparisonFiles {
   const p = opts.prefix ?? 'finetune-';
@@ -29,32 +61,10 @@ export function writeComparison(result: ComparisonResult, dir: string, opts: { t
     lowResource: join(dir, `${p}low-resource.svg`),
   };
   writeFileAtomic(files.json, `${JSON.stringify(result, null, 2)}\n`);
-  const m = result.metric;
-  const seeds = result.seeds.map((s) => `seed ${s}`);
-  const baselineNames = Object.keys(result.baselines);
-  writeFileAtomic(
-    files.bars,
-    barChartSvg(
-      {
-        categories: [...seeds, 'mean'],
-        series: [
-          ...ARMS.map((arm) => ({ name: `${ARM_NAMES[arm]} (lr ${result[arm].lr})`, values: [...result[arm].scores, result[arm].mean], color: ARM_COLORS[arm] })),
-          ...baselineNames.map((name, k) => ({ name, values: [...seeds.map(() => NaN), result.baselines[name]!], color: BASELINE_COLORS[k % BASELINE_COLORS.length] })),
-        ],
-      },
-      { title: `${opts.title}: test ${m}, ${result.examples} labeled examples`, yLabel: `test ${m}` },
-    ),
-  );
-  const curves: LineSeries[] = ARMS.flatMap((arm) =>
-    result[arm].curves.map((c, i) => ({ name: `${ARM_NAMES[arm]} seed ${c.seed}`, x: c.steps, y: c.scores, color: ARM_COLORS[arm], dashed: i % 2 === 1 })),
-  );
-  writeFileAtomic(files.curves, lineChartSvg(curves, { title: `${opts.title}: dev ${m} while fine-tuning (${result.examples} labeled examples)`, xLabel: 'fine-tuning step', yLabel: `dev ${m}` }));
-  const sizes = result.sizes.map((s) => s.examples);
-  const low: LineSeries[] = [
-    ...ARMS.map((arm) => ({ name: `${ARM_NAMES[arm]} (mean over seeds)`, x: sizes, y: result.sizes.map((s) => s[arm].mean), color: ARM_COLORS[arm] })),
-    ...baselineNames.map((name, k) => ({ name, x: sizes, y: result.sizes.map((s) => s.baselines[name] ?? NaN), color: BASELINE_COLORS[k % BASELINE_COLORS.length], dashed: true })),
-  ];
-  writeFileAtomic(files.lowResource, lineChartSvg(low, { title: `${opts.title}: test ${m} against labeled examples`, xLabel: 'labeled training examples', yLabel: `test ${m}` }));
+  const charts = comparisonCharts(result, opts.title);
+  writeFileAtomic(files.bars, charts.bars);
+  writeFileAtomic(files.curves, charts.curves);
+  writeFileAtomic(files.lowResource, charts.lowResource);
   return files;
 }
 

@@ -9,6 +9,10 @@ export interface LineSeries {
   /** CSS colour; by default the next one of the palette. */
   color?: string;
   dashed?: boolean;
+  /** A shaded band around the line (e.g. min and max over seeds), one lo/hi pair per point. */
+  band?: { lo: ArrayLike<number>; hi: ArrayLike<number> };
+  /** A dot at every point (for series of a few points). */
+  markers?: boolean;
 }
 
 export interface ChartOptions {
@@ -26,6 +30,8 @@ export interface ChartOptions {
   logY?: boolean;
   /** Series with more points are thinned to about this many (evenly by index, last point kept). */
   maxPoints?: number;
+  /** Id of the plot area's clip path: charts inlined in one HTML page each need their own. */
+  clipId?: string;
 }
 
 // Tableau 10: distinguishable, and readable for the common colour-vision deficiencies.
@@ -183,6 +189,19 @@ function pathData(xs: number[], ys: number[], sx: (v: number) => number, sy: (v:
   return parts.join(' ');
 }
 
+/** A closed outline along `hi` and back along `lo` (points where either is not finite are left out). */
+function bandPath(x: ArrayLike<number>, band: NonNullable<LineSeries['band']>, sx: (v: number) => number, sy: (v: number) => number): string {
+  const points: Array<[number, number, number]> = [];
+  for (let i = 0; i < x.length; i++) {
+    const p: [number, number, number] = [sx(x[i] ?? NaN), sy(band.lo[i] ?? NaN), sy(band.hi[i] ?? NaN)];
+    if (p.every(Number.isFinite)) points.push(p);
+  }
+  if (points.length === 0) return '';
+  const top = points.map(([px, , hi]) => `${r(px)} ${r(hi)}`);
+  const bottom = points.reverse().map(([px, lo]) => `${r(px)} ${r(lo)}`);
+  return `M${[...top, ...bottom].join(' L')} Z`;
+}
+
 /** A line chart of one or more series sharing the axes, as an SVG document. */
 export function lineChartSvg(series: LineSeries[], opts: ChartOptions = {}): string {
   const f = frame(opts);
@@ -198,7 +217,8 @@ export function lineChartSvg(series: LineSeries[], opts: ChartOptions = {}): str
     return { ...s, color, xs: idx.map((j) => s.x[j]!), raw: idx.map((j) => raw[j] ?? NaN), ys: idx.map((j) => smooth[j] ?? NaN) };
   });
   const allX = prepared.flatMap((s) => s.xs).filter(Number.isFinite);
-  const allY = prepared.flatMap((s) => s.raw).filter(Number.isFinite);
+  const bandY = series.flatMap((s) => (s.band ? [...Array.from(s.band.lo), ...Array.from(s.band.hi)] : [])).filter(ok);
+  const allY = [...prepared.flatMap((s) => s.raw), ...bandY].filter(Number.isFinite);
   const [x0, x1] = allX.length ? [Math.min(...allX), Math.max(...allX)] : [0, 1];
   const [y0, y1] = allY.length ? [Math.min(...allY), Math.max(...allY)] : opts.logY ? [1, 10] : [0, 1];
   const xt = niceTicks(x0, x1 === x0 ? x0 + 1 : x1);
@@ -219,14 +239,24 @@ export function lineChartSvg(series: LineSeries[], opts: ChartOptions = {}): str
   }
   out.push(`<line x1="${f.left}" y1="${f.bottom}" x2="${f.right}" y2="${f.bottom}" stroke="#333"/>`);
   out.push(`<line x1="${f.left}" y1="${f.top}" x2="${f.left}" y2="${f.bottom}" stroke="#333"/>`);
-  out.push(`<clipPath id="plot-area"><rect x="${f.left}" y="${f.top}" width="${f.right - f.left}" height="${f.bottom - f.top}"/></clipPath>`);
-  out.push('<g clip-path="url(#plot-area)" fill="none" stroke-linejoin="round" stroke-linecap="round">');
+  const clip = opts.clipId ?? 'plot-area';
+  out.push(`<clipPath id="${clip}"><rect x="${f.left}" y="${f.top}" width="${f.right - f.left}" height="${f.bottom - f.top}"/></clipPath>`);
+  out.push(`<g clip-path="url(#${clip})" fill="none" stroke-linejoin="round" stroke-linecap="round">`);
+  for (const s of prepared) {
+    if (s.band) out.push(`<path class="band" data-series="${escapeXml(s.name)}" d="${bandPath(s.x, s.band, sx, sy)}" fill="${s.color}" fill-opacity="0.15" stroke="none"/>`);
+  }
   for (const s of prepared) {
     const dash = s.dashed ? ' stroke-dasharray="6 3"' : '';
     if (smoothing > 0) {
       out.push(`<path class="raw" data-series="${escapeXml(s.name)}" d="${pathData(s.xs, s.raw, sx, sy)}" stroke="${s.color}" stroke-opacity="0.25" stroke-width="1"${dash}/>`);
     }
     out.push(`<path class="series" data-series="${escapeXml(s.name)}" d="${pathData(s.xs, s.ys, sx, sy)}" stroke="${s.color}" stroke-width="2"${dash}/>`);
+    if (s.markers) {
+      s.xs.forEach((x, i) => {
+        const [px, py] = [sx(x ?? NaN), sy(s.ys[i] ?? NaN)];
+        if (Number.isFinite(px) && Number.isFinite(py)) out.push(`<circle cx="${r(px)}" cy="${r(py)}" r="3.5" fill="${s.color}" stroke="none"/>`);
+      });
+    }
   }
   out.push('</g>');
   out.push(...legend(f, prepared.map((s) => ({ name: s.name, color: s.color, dashed: s.dashed }))));
