@@ -20,7 +20,7 @@ export function tinyStudyPlan(dataDir: string, out: string, scratch: string): Ex
   const brown = writeBrownPosFiles(join(scratch, 'brown-pos'), { holdOutEvery: 20, train: Infinity, dev: Infinity, test: Infinity, seed: 1 });
   const task = (t: TaskPlan): TaskPlan => {
     const ext = extname(t.train) === '.tsv' ? '.tsv' : '.conll';
-    const [train, test] = t.generated ? [brown.train, brown.test] : [t.train, t.test];
+    const [train, test] = t.generated ? [brown.train, brown.dev] : [t.train, t.test];
     return {
       ...t, generated: false, train: head(train, join(scratch, `${t.id}-train${ext}`), 600), test: head(test, join(scratch, `${t.id}-test${ext}`), 30),
       selectionExamples: 20, trainExamples: 24, maxSeqLength: 32, epochs: 1, batchSize: 8, evalsPerRun: 2,
