@@ -1,0 +1,89 @@
+// The limits every reader of an outside file checks before it allocates. A model folder is often
+// downloaded from strangers: reading one must cost memory and time in proportion to what is really
+// in it, and a file that claims more is refused at once, in one line naming the file and the limit.
+// Each limit is far above what real BERT files need (the real value is in the comment).
+import { statSync } from 'node:fs';
+import { BertError } from './errors.ts';
+
+const MiB = 1024 * 1024;
+
+/** Largest file each reader accepts, in bytes. */
+export const FILE_LIMITS = {
+  /** bert-base's is 570 bytes; a config with 100k labels is a few MB. */
+  'config.json': 16 * MiB,
+  /** bert-base-multilingual's (120k tokens) is 1 MB. */
+  'vocab.txt': 64 * MiB,
+  /** bert-base-multilingual's is 2.9 MB. */
+  'tokenizer.json': 64 * MiB,
+  /** A few hundred bytes; chat templates make some a few hundred KB. */
+  'tokenizer_config.json': 16 * MiB,
+  /** A shard index.json lists one line per 65536 examples. */
+  'index.json': 64 * MiB,
+  /** Task files (TSV, CSV, JSONL, CoNLL, SQuAD JSON) are read whole: V8's longest string is 512 MiB. */
+  task: 512 * MiB,
+} as const;
+
+/** Limits inside files, beside the file sizes. */
+export const LIMITS = {
+  /** Deepest JSON nesting a config or tokenizer file may have (real ones: 4); JSON.stringify recurses. */
+  jsonDepth: 64,
+  /** Largest inflated size of a torch.save data.pkl (bert-large's: 40 KB). */
+  pickleBytes: 64 * MiB,
+  /** Most values on the unpickler's stack and memo at once (a state dict's SETITEMS batch: 1000). */
+  pickleStack: 1 << 20,
+  /** Deepest nesting of tuples, lists and dicts in a pickle (a state dict's: 4). */
+  pickleDepth: 64,
+  /** A deflated zip entry may inflate to this many times its compressed size (weights: about 1.1). */
+  inflateRatio: 64,
+  /** ... or to this size whatever its ratio (small tensors of zeros compress much better). */
+  inflateFloor: 1 * MiB,
+  /** Longest line of a pre-training JSONL file (max_seq_length 512: about 10 KB). */
+  jsonlLineBytes: 64 * MiB,
+  /** Most shards one index.json may list (each holds one open file). */
+  shards: 65536,
+} as const;
+
+export function formatBytes(n: number): string {
+  if (n >= MiB) return `${+(n / MiB).toFixed(1)} MiB`;
+  if (n >= 1024) return `${+(n / 1024).toFixed(1)} KiB`;
+  return `${n} bytes`;
+}
+
+/**
+ * The size of `path` in bytes, or a BertError when it is over `limit` (what the file is called in
+ * the message: "config.json", "task file"). A missing file is left to the reader's own message.
+ */
+export function checkFileSize(path: string, limit: number, what: string): number | undefined {
+  let size: number;
+  try {
+    size = statSync(path).size;
+  } catch {
+    return undefined;
+  }
+  if (size > limit) throw new BertError(`${what} is ${formatBytes(size)}, over the limit of ${formatBytes(limit)}`, path);
+  return size;
+}
+
+/**
+ * How deeply `value` nests (a scalar is 0, `[]` is 1), walked with an explicit stack so that a
+ * deep value cannot overflow the JS stack; stops as soon as `limit` is passed.
+ */
+export function jsonDepth(value: unknown, limit: number): number {
+  let deepest = 0;
+  const todo: Array<[unknown, number]> = [[value, 0]];
+  for (let item = todo.pop(); item !== undefined; item = todo.pop()) {
+    const [v, d] = item;
+    if (v === null || typeof v !== 'object') continue;
+    if (d + 1 > deepest) deepest = d + 1;
+    if (deepest > limit) return deepest;
+    for (const child of Object.values(v)) todo.push([child, d + 1]);
+  }
+  return deepest;
+}
+
+/** Throws a BertError when `value` nests deeper than LIMITS.jsonDepth. */
+export function checkJsonDepth(value: unknown, where: string): void {
+  if (jsonDepth(value, LIMITS.jsonDepth) > LIMITS.jsonDepth) {
+    throw new BertError(`JSON nests deeper than the limit of ${LIMITS.jsonDepth} levels`, where);
+  }
+}
