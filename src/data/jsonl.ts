@@ -8,6 +8,7 @@ import { StringDecoder } from 'node:string_decoder';
 import { basename, dirname, join } from 'node:path';
 import { BertError } from '../errors.ts';
 import { fsyncDir } from '../io/atomic.ts';
+import { oneLine } from '../io/json.ts';
 import { decodeExample, encodeExample, recordLayout, type PretrainingExample, type RecordBlocks, type RecordLayout } from './records.ts';
 
 export interface BertJsonlExample {
@@ -118,7 +119,7 @@ export function readJsonlRecords(path: string): { layout: RecordLayout; records:
     try {
       obj = JSON.parse(raw) as Record<string, unknown>;
     } catch (err) {
-      throw new BertError(`not valid JSON (${(err as Error).message})`, where);
+      throw new BertError(`not valid JSON (${oneLine((err as Error).message)})`, where);
     }
     for (const f of FIELDS) {
       const v = obj[f];

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { BertError } from '../errors.ts';
+import { oneLine } from '../io/json.ts';
 import { checkFileSize, checkJsonDepth, FILE_LIMITS } from '../limits.ts';
 
 /** Activation of the feed-forward block and the MLM transform. `gelu` is the exact erf form BERT uses. */
@@ -227,7 +228,7 @@ export function readConfigJson(path: string): BertConfig {
   try {
     json = JSON.parse(text);
   } catch (err) {
-    throw new BertError(`config is not valid JSON: ${(err as Error).message}`, path);
+    throw new BertError(`config is not valid JSON: ${oneLine((err as Error).message)}`, path);
   }
   // Unknown keys are written back by JSON.stringify, which recurses.
   checkJsonDepth(json, path);

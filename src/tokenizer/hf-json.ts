@@ -6,6 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type * as Hf from 'tokenizers';
 import { BertError } from '../errors.ts';
+import { readJsonFile } from '../io/json.ts';
+import { FILE_LIMITS } from '../limits.ts';
 import type { SpecialTokenIds } from './types.ts';
 import { validateVocab } from './vocab.ts';
 
@@ -56,13 +58,7 @@ export interface TokenizerJson {
 
 /** Reads a tokenizer.json that describes a BERT WordPiece tokenizer. */
 export function readTokenizerJson(path: string): TokenizerJson {
-  let doc: unknown;
-  try {
-    doc = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new BertError(code === 'ENOENT' ? 'tokenizer.json not found' : `not valid JSON (${(err as Error).message})`, path);
-  }
+  const doc = readJsonFile(path, 'tokenizer.json', FILE_LIMITS['tokenizer.json']);
   const model = (doc as { model?: { type?: string; vocab?: Record<string, number>; unk_token?: string; continuing_subword_prefix?: string } }).model;
   if (model?.type !== 'WordPiece' || typeof model.vocab !== 'object' || model.vocab === null) {
     throw new BertError(`expected a WordPiece model, got ${JSON.stringify(model?.type ?? null)}`, path);

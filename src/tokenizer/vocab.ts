@@ -1,5 +1,6 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { BertError } from '../errors.ts';
+import { checkFileSize, FILE_LIMITS } from '../limits.ts';
 
 /** The five special tokens, in the order a new vocabulary puts them first (`[PAD]` = 0). */
 export const SPECIAL_TOKENS = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]'] as const;
@@ -12,6 +13,7 @@ export const SPECIAL_TOKENS = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]'] as 
 export function readVocabFile(path: string): string[] {
   if (!existsSync(path)) throw new BertError('vocabulary file not found', path);
   if (statSync(path).isDirectory()) throw new BertError('expected a vocab.txt file, got a directory', path);
+  checkFileSize(path, FILE_LIMITS['vocab.txt'], 'vocab.txt');
   const bytes = readFileSync(path);
   let text: string;
   try {

@@ -2,6 +2,7 @@
 // and JSON Lines. Every row keeps its 1-based line number for error messages.
 import { readFileSync } from 'node:fs';
 import { BertError } from '../../errors.ts';
+import { oneLine } from '../../io/json.ts';
 
 export interface Row {
   fields: string[];
@@ -91,7 +92,7 @@ export function readJsonl(path: string): Array<{ value: Record<string, unknown>;
     try {
       value = JSON.parse(l);
     } catch (e) {
-      throw new BertError(`bad JSON: ${(e as Error).message}`, `${path}:${i + 1}`);
+      throw new BertError(`bad JSON: ${oneLine((e as Error).message)}`, `${path}:${i + 1}`);
     }
     if (value === null || typeof value !== 'object' || Array.isArray(value)) {
       throw new BertError('expected one JSON object per line', `${path}:${i + 1}`);
