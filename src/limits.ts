@@ -37,8 +37,8 @@ export const LIMITS = {
   inflateRatio: 64,
   /** ... or to this size whatever its ratio (small tensors of zeros compress much better). */
   inflateFloor: 1 * MiB,
-  /** Longest line of a pre-training JSONL file (max_seq_length 512: about 10 KB). */
-  jsonlLineBytes: 64 * MiB,
+  /** Longest line (in characters) of a pre-training JSONL file (max_seq_length 512: about 10 K). */
+  jsonlLineChars: 64 * MiB,
   /** Most shards one index.json may list (each holds one open file). */
   shards: 65536,
 } as const;

@@ -9,6 +9,7 @@ import { basename, dirname, join } from 'node:path';
 import { BertError } from '../errors.ts';
 import { fsyncDir } from '../io/atomic.ts';
 import { oneLine } from '../io/json.ts';
+import { LIMITS } from '../limits.ts';
 import { decodeExample, encodeExample, recordLayout, type PretrainingExample, type RecordBlocks, type RecordLayout } from './records.ts';
 
 export interface BertJsonlExample {
@@ -222,6 +223,9 @@ function* fileLines(path: string): Generator<[number, string]> {
       const got = readSync(fd, block, 0, block.length, null);
       if (got === 0) break;
       const text = carry + decoder.write(block.subarray(0, got));
+      if (text.length - (text.lastIndexOf('\n') + 1) > LIMITS.jsonlLineChars) {
+        throw new BertError(`line is longer than the limit of ${LIMITS.jsonlLineChars} characters`, `${path}:${lineNo + 1}`);
+      }
       let start = 0;
       for (let nl = text.indexOf('\n'); nl !== -1; nl = text.indexOf('\n', start)) {
         yield [++lineNo, text.slice(start, nl)];

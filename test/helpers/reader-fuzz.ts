@@ -19,7 +19,6 @@ import { readConll } from '../../src/data/tasks/conll.ts';
 import { readSquad } from '../../src/data/tasks/squad.ts';
 import { readSwag } from '../../src/data/tasks/swag.ts';
 import { BertError } from '../../src/errors.ts';
-import { readConfigJson } from '../../src/model/config.ts';
 import { BertTokenizer } from '../../src/tokenizer/bert-tokenizer.ts';
 import { readTokenizerJson } from '../../src/tokenizer/hf-json.ts';
 import { readVocabFile } from '../../src/tokenizer/vocab.ts';
@@ -36,6 +35,40 @@ export interface FuzzTarget {
   read: (dir: string, path: string) => unknown;
   /** Bytes that are really the input: the torch target mutates data.pkl and re-zips it. */
   wrap?: (mutated: Uint8Array) => Uint8Array;
+  /** Where the format keeps binary lengths and offsets (little-endian), for the `field` mutation. */
+  fields?: (bytes: Uint8Array) => Field[];
+}
+
+export interface Field {
+  at: number;
+  width: 1 | 2 | 4 | 8;
+}
+
+/** The size, offset and length fields of a zip's local headers, central directory and end record. */
+export function zipFields(b: Uint8Array): Field[] {
+  const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const out: Field[] = [];
+  for (let p = 0; p + 46 <= b.byteLength; p++) {
+    const sig = v.getUint32(p, true);
+    if (sig === 0x04034b50) out.push({ at: p + 18, width: 4 }, { at: p + 22, width: 4 }, { at: p + 26, width: 2 }, { at: p + 28, width: 2 });
+    else if (sig === 0x02014b50) out.push({ at: p + 20, width: 4 }, { at: p + 24, width: 4 }, { at: p + 28, width: 2 }, { at: p + 30, width: 2 }, { at: p + 42, width: 4 });
+  }
+  for (let p = b.byteLength - 22; p >= 0 && p >= b.byteLength - 200; p--) {
+    if (v.getUint32(p, true) === 0x06054b50) out.push({ at: p + 8, width: 2 }, { at: p + 10, width: 2 }, { at: p + 12, width: 4 }, { at: p + 16, width: 4 });
+  }
+  return out;
+}
+
+/** Operands of the pickle opcodes that carry lengths, memo indices and ints (BINUNICODE, BININT, ...). */
+function pickleFields(b: Uint8Array): Field[] {
+  const out: Field[] = [];
+  for (let p = 0; p + 9 <= b.byteLength; p++) {
+    const op = b[p];
+    if (op === 0x58 || op === 0x4a || op === 0x72 || op === 0x6a) out.push({ at: p + 1, width: 4 });
+    else if (op === 0x95) out.push({ at: p + 1, width: 8 });
+    else if (op === 0x8c || op === 0x4b || op === 0x71 || op === 0x68 || op === 0x8a) out.push({ at: p + 1, width: 1 });
+  }
+  return out;
 }
 
 const text = (s: string): Uint8Array => Buffer.from(s, 'utf8');
@@ -100,9 +133,9 @@ export function fuzzTargets(): Record<string, FuzzTarget> {
       companions: (dir) => writeFileSync(join(dir, 'model.safetensors'), fixtureFile('model.safetensors')),
       read: (dir) => loadCheckpoint(dir),
     },
-    safetensors: { file: 'model.safetensors', seed: fixtureFile('model.safetensors'), read: (_dir, path) => parseSafetensors(readFileSync(path), path) },
-    'pytorch_model.bin (zip)': { file: 'pytorch_model.bin', seed: fixtureFile('pytorch_model.bin'), read: (_dir, path) => parsePytorchBin(readFileSync(path), path) },
-    'pytorch_model.bin (pickle)': { file: 'pytorch_model.bin', seed: pkl.data, wrap: withPickle, read: (_dir, path) => parsePytorchBin(readFileSync(path), path) },
+    safetensors: { file: 'model.safetensors', seed: fixtureFile('model.safetensors'), fields: () => [{ at: 0, width: 8 }], read: (_dir, path) => parseSafetensors(readFileSync(path), path) },
+    'pytorch_model.bin (zip)': { file: 'pytorch_model.bin', seed: fixtureFile('pytorch_model.bin'), fields: zipFields, read: (_dir, path) => parsePytorchBin(readFileSync(path), path) },
+    'pytorch_model.bin (pickle)': { file: 'pytorch_model.bin', seed: pkl.data, wrap: withPickle, fields: pickleFields, read: (_dir, path) => parsePytorchBin(readFileSync(path), path) },
     'vocab.txt': { file: 'vocab.txt', seed: tok['vocab.txt']!, read: (_dir, path) => readVocabFile(path) },
     'tokenizer.json': { file: 'tokenizer.json', seed: tok['tokenizer.json']!, read: (_dir, path) => readTokenizerJson(path) },
     'tokenizer_config.json': {
@@ -112,7 +145,7 @@ export function fuzzTargets(): Record<string, FuzzTarget> {
       read: (dir) => BertTokenizer.fromVocabFile(join(dir, 'vocab.txt')),
     },
     'shards index.json': { file: 'index.json', seed: shards['index.json']!, companions: writeAll(without(shards, 'index.json')), read: (dir) => readAllShards(dir) },
-    'shard .bin': { file: 'shard-00000.bin', seed: shards['shard-00000.bin']!, companions: writeAll(without(shards, 'shard-00000.bin')), read: (dir) => readAllShards(dir) },
+    'shard .bin': { file: 'shard-00000.bin', seed: shards['shard-00000.bin']!, fields: shardFields, companions: writeAll(without(shards, 'shard-00000.bin')), read: (dir) => readAllShards(dir) },
     'pre-training JSONL': { file: 'data.jsonl', seed: text(`${JSONL_LINE([2, 7, 8, 3, 9, 3])}\n${JSONL_LINE([2, 10, 11, 3, 12, 3])}\n`), read: (_dir, path) => readJsonlRecords(path) },
     'task TSV (GLUE)': { file: 'train.tsv', seed: text('sentence\tlabel\nw5 w6 w7\t1\nw30 w31\t0\n'), read: (_dir, path) => readGlue('sst2', path) },
     'task CSV': { file: 'train.csv', seed: text('text,label\n"w5, ""w6""",pos\nw30 w31,neg\n'), read: (_dir, path) => readColumns(path) },
@@ -125,6 +158,16 @@ export function fuzzTargets(): Record<string, FuzzTarget> {
       read: (_dir, path) => readSquad(path),
     },
   };
+}
+
+/** The length, num_predictions and label fields of each record of the fuzzed shard. */
+function shardFields(b: Uint8Array): Field[] {
+  const layout = recordLayout(8, 2, 'uint16');
+  const out: Field[] = [];
+  for (let r = 0; r + layout.record_bytes <= b.byteLength; r += layout.record_bytes) {
+    out.push({ at: r + layout.offsets.length, width: 2 }, { at: r + layout.offsets.num_predictions, width: 2 }, { at: r + layout.offsets.masked_lm_positions, width: 2 }, { at: r + layout.offsets.next_sentence_label, width: 1 });
+  }
+  return out;
 }
 
 function readAllShards(dir: string): number {
@@ -149,6 +192,7 @@ export type Mutation =
   | { kind: 'truncate'; at: number }
   | { kind: 'number'; at: number; value: number }
   | { kind: 'binary'; at: number; value: number; width: 2 | 4 | 8 }
+  | { kind: 'field'; which: number; value: number }
   | { kind: 'duplicate'; from: number; length: number; to: number }
   | { kind: 'swap'; a: number; b: number; length: number }
   | { kind: 'drop'; from: number; length: number }
@@ -162,6 +206,8 @@ export const mutationArb: fc.Arbitrary<Mutation> = fc.oneof(
   fc.record({ kind: fc.constant('truncate' as const), at: frac }),
   fc.record({ kind: fc.constant('number' as const), at: frac, value: fc.integer({ min: 0, max: SPECIAL_TEXT.length - 1 }) }),
   fc.record({ kind: fc.constant('binary' as const), at: frac, value: fc.integer({ min: 0, max: SPECIAL.length - 1 }), width: fc.constantFrom(2 as const, 4 as const, 8 as const) }),
+  fc.record({ kind: fc.constant('field' as const), which: frac, value: fc.integer({ min: 0, max: SPECIAL.length - 1 }) }),
+  fc.record({ kind: fc.constant('field' as const), which: frac, value: fc.integer({ min: 0, max: SPECIAL.length - 1 }) }),
   fc.record({ kind: fc.constant('duplicate' as const), from: frac, length: frac, to: frac }),
   fc.record({ kind: fc.constant('swap' as const), a: frac, b: frac, length: fc.double({ min: 0, max: 0.2, noNaN: true }) }),
   fc.record({ kind: fc.constant('drop' as const), from: frac, length: fc.double({ min: 0, max: 0.2, noNaN: true }) }),
@@ -171,15 +217,45 @@ export const mutationArb: fc.Arbitrary<Mutation> = fc.oneof(
 /** One to four mutations, applied in order. */
 export const mutationsArb = fc.array(mutationArb, { minLength: 1, maxLength: 4 });
 
-export function mutate(seed: Uint8Array, mutations: readonly Mutation[]): Uint8Array {
+export function mutate(seed: Uint8Array, mutations: readonly Mutation[], fields?: (bytes: Uint8Array) => Field[]): Uint8Array {
   let b = Buffer.from(seed);
-  for (const m of mutations) b = Buffer.from(applyOne(b, m));
+  for (const m of mutations) b = Buffer.from(applyOne(b, m, fields));
   return b;
 }
 
-function applyOne(b: Buffer, m: Mutation): Buffer {
+/** Offsets of the numbers in JSON-like text: digit runs after `:`, `[`, `,` or a space. */
+function textNumbers(b: Buffer): Array<[number, number]> {
+  const out: Array<[number, number]> = [];
+  for (let i = 1; i < b.length; i++) {
+    const prev = b[i - 1]!;
+    if (!(b[i]! >= 0x30 && b[i]! <= 0x39) || !(prev === 0x3a || prev === 0x5b || prev === 0x2c || prev === 0x20 || prev === 0x09)) continue;
+    let j = i;
+    while (j < b.length && b[j]! >= 0x30 && b[j]! <= 0x39) j++;
+    out.push([i, j]);
+    i = j;
+  }
+  return out;
+}
+
+function applyOne(b: Buffer, m: Mutation, fields?: (bytes: Uint8Array) => Field[]): Buffer {
   const at = (f: number) => Math.floor(f * b.length);
   switch (m.kind) {
+    case 'field': {
+      // A binary field the format declares, or else a number in the text.
+      const fs = fields?.(b) ?? [];
+      if (fs.length > 0) {
+        const f = fs[Math.floor(m.which * fs.length)]!;
+        if (f.at + f.width > b.length) return b;
+        const out = Buffer.from(b);
+        const v = BigInt(SPECIAL[m.value]!) & ((1n << BigInt(8 * f.width)) - 1n);
+        for (let k = 0; k < f.width; k++) out[f.at + k] = Number((v >> BigInt(8 * k)) & 0xffn);
+        return out;
+      }
+      const ns = textNumbers(b);
+      if (ns.length === 0) return b;
+      const [i, j] = ns[Math.floor(m.which * ns.length)]!;
+      return Buffer.concat([b.subarray(0, i), Buffer.from(SPECIAL_TEXT[m.value % SPECIAL_TEXT.length]!), b.subarray(j)]);
+    }
     case 'flip': {
       if (b.length === 0) return b;
       const out = Buffer.from(b);
@@ -259,7 +335,7 @@ export function runCase(target: FuzzTarget, mutations: readonly Mutation[], root
   const dir = mkdtempSync(join(root, 'case-'));
   try {
     target.companions?.(dir);
-    const mutated = mutate(target.seed, mutations);
+    const mutated = mutate(target.seed, mutations, target.fields);
     const bytes = target.wrap === undefined ? mutated : target.wrap(mutated);
     const path = join(dir, target.file);
     writeFileSync(path, bytes);

@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { BertError } from '../../errors.ts';
 import { oneLine } from '../../io/json.ts';
+import { checkFileSize, FILE_LIMITS } from '../../limits.ts';
 
 export interface Row {
   fields: string[];
@@ -12,6 +13,7 @@ export interface Row {
 
 /** The file's text without a UTF-8 BOM; an empty (or whitespace-only) file is an error. */
 export function readText(path: string): string {
+  checkFileSize(path, FILE_LIMITS.task, 'task file');
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
