@@ -7,6 +7,7 @@ import type { Answer, InferenceModel, InferenceTask, LabelScore, MaskPrediction,
 import type { Encoding, EncodeOptions } from '../tokenizer/types.ts';
 import { Batcher, type BatchOp } from './batcher.ts';
 import { ApiError, type ErrorBody } from './errors.ts';
+import { DEFAULT_HTTP_LIMITS, fastifyHttpOptions, type HttpLimits } from './limits.ts';
 import { ServerMetrics } from './metrics.ts';
 import {
   parseEmbed,
@@ -47,6 +48,8 @@ export interface ServerOptions {
   tokenizer?: OffsetTokenizer;
   /** Fastify's request log (pino) to stdout; default off. */
   logger?: boolean;
+  /** Timeouts and size limits against slow or hostile clients; defaults in DEFAULT_HTTP_LIMITS. */
+  httpLimits?: Partial<HttpLimits>;
 }
 
 export interface BertServer {
@@ -97,6 +100,7 @@ export function createServer(model: InferenceModel, options: ServerOptions = {})
   const maxInputLength = Math.min(options.maxInputLength ?? model.maxLength, model.maxLength);
   const maxClientBatchSize = options.maxClientBatchSize ?? 256;
   const bodyLimit = options.bodyLimit ?? 1024 * 1024;
+  const httpLimits: HttpLimits = { ...DEFAULT_HTTP_LIMITS, ...options.httpLimits };
   const pooling = options.pooling ?? 'cls';
   const modelId = options.modelId ?? 'bert';
   const architectures = (model.config.architectures ?? []).join(', ') || 'none';
@@ -123,7 +127,9 @@ export function createServer(model: InferenceModel, options: ServerOptions = {})
     // Keep-alive connections that are idle are closed at once on close(); busy ones finish first.
     forceCloseConnections: 'idle',
     return503OnClosing: true,
+    ...fastifyHttpOptions(httpLimits),
   });
+  app.server.maxConnections = httpLimits.maxConnections;
 
   // JSON only, as TEI: a text/plain body is a 415, not a string to misread.
   app.removeContentTypeParser('text/plain');
