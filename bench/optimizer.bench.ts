@@ -84,10 +84,10 @@ export async function run(): Promise<Record<string, unknown>> {
       const v = state.get(`exp_avg_sq.${name}`)!.data;
       const d = p.data;
       for (let i = 0; i < d.length; i++) {
-        const gi = g[i];
-        m[i] = m[i] + gi;
-        v[i] = v[i] + gi;
-        d[i] = d[i] - gi;
+        const gi = g[i]!;
+        m[i] = m[i]! + gi;
+        v[i] = v[i]! + gi;
+        d[i] = d[i]! - gi;
       }
     }
   }, runs);

@@ -49,7 +49,7 @@ test('safetensors round trip gives identical tensors; header is spec-shaped', ()
   const header = JSON.parse(bytes.subarray(8, 8 + n).toString('utf8')) as Record<string, { data_offsets: number[] }>;
   assert.deepEqual(header.__metadata__, { format: 'pt' });
   const names = Object.keys(header).filter((k) => k !== '__metadata__');
-  assert.deepEqual(names.sort((x, y) => header[x].data_offsets[0] - header[y].data_offsets[0] || x.localeCompare(y)), ['a.bias', 'b.weight', 'empty', 'scalar']);
+  assert.deepEqual(names.sort((x, y) => header[x]!.data_offsets[0]! - header[y]!.data_offsets[0]! || x.localeCompare(y)), ['a.bias', 'b.weight', 'empty', 'scalar']);
   const back = readSafetensors(path);
   assert.deepEqual(back.metadata, { format: 'pt' });
   assert.equal(back.tensors.size, 4);
@@ -119,9 +119,9 @@ test('fixture: fp16 .bin and bf16 .safetensors convert to the values torch round
     const a = f16.get(name)!.data;
     const b = bf16.get(name)!.data;
     for (let i = 0; i < t.data.length; i++) {
-      const x = Math.abs(t.data[i]);
-      assert.ok(Math.abs(a[i] - t.data[i]) <= x * 2 ** -11 + 2 ** -25, `${name}[${i}] fp16`);
-      assert.ok(Math.abs(b[i] - t.data[i]) <= x * 2 ** -8, `${name}[${i}] bf16`);
+      const x = Math.abs(t.data[i]!);
+      assert.ok(Math.abs(a[i]! - t.data[i]!) <= x * 2 ** -11 + 2 ** -25, `${name}[${i}] fp16`);
+      assert.ok(Math.abs(b[i]! - t.data[i]!) <= x * 2 ** -8, `${name}[${i}] bf16`);
     }
   }
 });
@@ -197,8 +197,8 @@ test('loadCheckpoint + matchState: full match, fresh head reported like HF, shap
   assert.equal(cls.unexpected.length, 7);
   assert.ok(cls.unexpected.every((k) => k.startsWith('cls.')));
   const [unused, fresh] = describeMatch(cls, 'BertForSequenceClassification', FIX);
-  assert.match(unused, /were not used when initializing BertForSequenceClassification: .*cls\.seq_relationship\.weight/);
-  assert.match(fresh, /newly initialized: classifier\.weight, classifier\.bias/);
+  assert.match(unused!, /were not used when initializing BertForSequenceClassification: .*cls\.seq_relationship\.weight/);
+  assert.match(fresh!, /newly initialized: classifier\.weight, classifier\.bias/);
   const wrong = bertParameterShapes({ ...ck.config, intermediate_size: 40 }, 'pretraining');
   assert.throws(
     () => matchState(wrong, ck.tensors, 'm'),
@@ -248,5 +248,5 @@ test('sharded safetensors folders load through their index', () => {
   mkdirSync(join(dir, 'unused'));
   const ck = loadCheckpoint(dir);
   assert.equal(ck.tensors.size, all.size);
-  assert.deepEqual(floats(ck.tensors.get(names[names.length - 1])), floats(all.get(names[names.length - 1])));
+  assert.deepEqual(floats(ck.tensors.get(names[names.length - 1]!)), floats(all.get(names[names.length - 1]!)));
 });

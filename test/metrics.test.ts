@@ -65,7 +65,7 @@ test('glueMetrics picks each task metric', () => {
   assert.deepEqual(Object.keys(glueMetrics('cola', [0, 1], [0, 1])), ['mcc']);
   assert.deepEqual(glueMetrics('mrpc', [1, 1, 0, 0], [1, 0, 0, 0]), { acc_and_f1: (0.75 + 2 / 3) / 2, acc: 0.75, f1: 2 / 3 });
   const s = glueMetrics('stsb', [1, 2, 3], [1, 2, 3.5]);
-  close(s.spearmanr, 1);
+  close(s.spearmanr!, 1);
   assert.deepEqual(glueMetrics('rte', [1, 0], [1, 1]), { acc: 0.5 });
 });
 
@@ -176,8 +176,8 @@ test('entities match seqeval, and conlleval on IOB2', () => {
       close(100 * r.precision, c.conlleval.precision_pct_2dp, 0.005 + 1e-9);
       close(100 * r.f1, c.conlleval.f1_2dp, 0.005 + 1e-9);
       for (const [t, s] of Object.entries(c.conlleval.per_type) as Array<[string, any]>) {
-        assert.equal(r.per_type[t].predicted, s.predicted, t);
-        close(100 * r.per_type[t].recall, s.recall_pct_2dp, 0.005 + 1e-9, t);
+        assert.equal(r.per_type[t]!.predicted, s.predicted, t);
+        close(100 * r.per_type[t]!.recall, s.recall_pct_2dp, 0.005 + 1e-9, t);
       }
     }
   }

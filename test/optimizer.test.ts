@@ -29,18 +29,18 @@ interface Fixture {
 const fixture = JSON.parse(readFileSync(new URL('../fixtures/optimizer/adamw.json', import.meta.url), 'utf8')) as Fixture;
 
 function freshParams(): Map<string, FloatTensor> {
-  return new Map(Object.entries(fixture.shapes).map(([n, shape]) => [n, { shape, data: Float32Array.from(fixture.init[n]) }]));
+  return new Map(Object.entries(fixture.shapes).map(([n, shape]) => [n, { shape, data: Float32Array.from(fixture.init[n]!) }]));
 }
 function gradsOf(k: number): Map<string, Float32Array> {
-  return new Map(Object.entries(fixture.grads[k]).map(([n, g]) => [n, Float32Array.from(g)]));
+  return new Map(Object.entries(fixture.grads[k]!).map(([n, g]) => [n, Float32Array.from(g)]));
 }
 /** Largest difference in units of float32 spacing at the expected value. */
 function maxUlps(actual: Float32Array, expected: number[]): number {
   let worst = 0;
   for (let i = 0; i < expected.length; i++) {
-    const e = expected[i];
+    const e = expected[i]!;
     const ulp = Math.max(2 ** (Math.floor(Math.log2(Math.abs(e) || 2 ** -126)) - 23), 2 ** -149);
-    worst = Math.max(worst, Math.abs(actual[i] - e) / ulp);
+    worst = Math.max(worst, Math.abs(actual[i]! - e) / ulp);
   }
   return worst;
 }
@@ -62,12 +62,12 @@ test('AdamW: one step worked by hand', () => {
   const opt = new AdamW(params, { weightDecay: 0.01 });
   opt.step(new Map([['w', Float32Array.of(0.5)], ['b.bias', Float32Array.of(0.5)]]), 0.1);
   assert.equal(opt.stepCount, 1);
-  assert.ok(Math.abs(params.get('w')!.data[0] - 0.8990002) < 1e-7, `${params.get('w')!.data[0]}`);
+  assert.ok(Math.abs(params.get('w')!.data[0]! - 0.8990002) < 1e-7, `${params.get('w')!.data[0]}`);
   // The bias gets no decay: 1 - 0.0999998.
-  assert.ok(Math.abs(params.get('b.bias')!.data[0] - 0.9000002) < 1e-7, `${params.get('b.bias')!.data[0]}`);
+  assert.ok(Math.abs(params.get('b.bias')!.data[0]! - 0.9000002) < 1e-7, `${params.get('b.bias')!.data[0]}`);
   const state = opt.stateTensors();
-  assert.ok(Math.abs(state.get('exp_avg.w')!.data[0] - 0.05) < 1e-9);
-  assert.ok(Math.abs(state.get('exp_avg_sq.w')!.data[0] - 0.00025) < 1e-10);
+  assert.ok(Math.abs(state.get('exp_avg.w')!.data[0]! - 0.05) < 1e-9);
+  assert.ok(Math.abs(state.get('exp_avg_sq.w')!.data[0]! - 0.00025) < 1e-10);
   assert.deepEqual(opt.decayed(), ['w']);
 });
 
@@ -80,13 +80,13 @@ for (const [r, run] of fixture.runs.entries()) {
       const grads = gradsOf(k);
       const norm = clipGradNorm(grads, want.max_norm);
       assert.ok(Math.abs(norm - want.grad_norm) <= 1e-6 * want.grad_norm, `step ${k}: norm ${norm} vs torch ${want.grad_norm}`);
-      for (const [n, g] of grads) worst = Math.max(worst, maxUlps(g, want.clipped_grads[n]));
+      for (const [n, g] of grads) worst = Math.max(worst, maxUlps(g, want.clipped_grads[n]!));
       opt.step(grads, want.lr);
       const state = opt.stateTensors();
       for (const [n, p] of params) {
-        worst = Math.max(worst, maxUlps(p.data, want.params[n]));
-        worst = Math.max(worst, maxUlps(state.get(`exp_avg.${n}`)!.data, want.exp_avg[n]));
-        worst = Math.max(worst, maxUlps(state.get(`exp_avg_sq.${n}`)!.data, want.exp_avg_sq[n]));
+        worst = Math.max(worst, maxUlps(p.data, want.params[n]!));
+        worst = Math.max(worst, maxUlps(state.get(`exp_avg.${n}`)!.data, want.exp_avg[n]!));
+        worst = Math.max(worst, maxUlps(state.get(`exp_avg_sq.${n}`)!.data, want.exp_avg_sq[n]!));
       }
     }
     // float32 throughout, as torch; torch may fuse a multiply-add and sums norms in float32.
@@ -95,10 +95,10 @@ for (const [r, run] of fixture.runs.entries()) {
 }
 
 test('AdamW: without weight decay the decayed run differs only in the decayed parameters', () => {
-  const [withWd, without] = fixture.runs;
-  const last = (run: typeof withWd) => run.steps[run.steps.length - 1].params;
+  const [withWd, without] = fixture.runs as [Fixture['runs'][number], Fixture['runs'][number]];
+  const last = (run: typeof withWd) => run.steps[run.steps.length - 1]!.params;
   for (const name of Object.keys(fixture.shapes)) {
-    const same = last(withWd)[name].every((x, i) => x === last(without)[name][i]);
+    const same = last(withWd)[name]!.every((x, i) => x === last(without)[name]![i]);
     assert.equal(same, bertNoDecay(name), name);
   }
 });
@@ -110,7 +110,7 @@ test('clipGradNorm: below max_norm leaves gradients untouched; returns the norm'
   assert.deepEqual([...a, ...b], [3, 4, 12]);
   // max_norm 1: scale 1 / (13 + 1e-6).
   assert.equal(clipGradNorm(new Map([['a', a], ['b', b]]), 1), 13);
-  assert.ok(Math.abs(a[0] - 3 / 13) < 1e-7 && Math.abs(b[0] - 12 / 13) < 1e-7);
+  assert.ok(Math.abs(a[0]! - 3 / 13) < 1e-7 && Math.abs(b[0]! - 12 / 13) < 1e-7);
 });
 
 test('AdamW: save then load continues bit-identically', () => {

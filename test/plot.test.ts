@@ -24,10 +24,10 @@ function parseSvg(svg: string): Element[] {
     if (m[5] !== undefined) {
       if (stack.length === 0) assert.match(m[5], /^\s*$/, 'text outside the root element');
       assert.doesNotMatch(m[5], /&(?!amp;|lt;|gt;|quot;)/, 'unescaped &');
-      if (stack.length) stack[stack.length - 1].text += m[5];
+      if (stack.length) stack[stack.length - 1]!.text += m[5];
       continue;
     }
-    const [, close, name, attrText, selfClose] = m;
+    const [, close, name = '', attrText = '', selfClose] = m;
     if (close) {
       assert.equal(stack.pop()?.name, name, `</${name}> closes the wrong element`);
       continue;
@@ -35,8 +35,10 @@ function parseSvg(svg: string): Element[] {
     if (stack.length === 0) assert.equal(elements.length, 0, 'more than one root element');
     const attrs: Record<string, string> = {};
     for (const a of attrText.matchAll(/([\w:-]+)="([^"]*)"/g)) {
-      assert.equal(attrs[a[1]], undefined, `duplicate attribute ${a[1]}`);
-      attrs[a[1]] = a[2];
+      const key = a[1]!;
+      const value = a[2]!;
+      assert.equal(attrs[key], undefined, `duplicate attribute ${key}`);
+      attrs[key] = value;
     }
     const el = { name, attrs, text: '' };
     elements.push(el);
@@ -44,12 +46,13 @@ function parseSvg(svg: string): Element[] {
   }
   assert.equal(at, svg.length, `cannot parse from: ${svg.slice(at, at + 40)}`);
   assert.deepEqual(stack, [], 'unclosed elements');
-  assert.equal(elements[0].name, 'svg');
+  assert.equal(elements[0]!.name, 'svg');
   return elements;
 }
 
 /** The (x, y) points of a path's d attribute. */
-function points(d: string): Array<[number, number]> {
+function points(d: string | undefined): Array<[number, number]> {
+  assert.ok(d !== undefined, 'path without a d attribute');
   return [...d.matchAll(/[ML]([^ ]+) ([^ ML]+)/g)].map((m) => [Number(m[1]), Number(m[2])]);
 }
 
@@ -68,7 +71,7 @@ test('line chart: well-formed, one path per series with every point, coordinates
   const paths = els.filter((e) => e.name === 'path' && e.attrs.class === 'series');
   assert.deepEqual(paths.map((p) => p.attrs['data-series']), ['loss', 'mlm_loss', 'nsp &lt;loss&gt; &amp; co']);
   assert.deepEqual(paths.map((p) => points(p.attrs.d).length), [50, 50, 10]);
-  const svgEl = els[0];
+  const svgEl = els[0]!;
   assert.equal(svgEl.attrs.xmlns, 'http://www.w3.org/2000/svg');
   for (const p of paths) {
     for (const [x, y] of points(p.attrs.d)) {
@@ -76,10 +79,10 @@ test('line chart: well-formed, one path per series with every point, coordinates
     }
   }
   // The curve goes down: the first point of 'loss' is above (smaller y) its last.
-  const loss = points(paths[0].attrs.d);
-  assert.ok(loss[0][1] < loss[loss.length - 1][1]);
+  const loss = points(paths[0]!.attrs.d);
+  assert.ok(loss[0]![1] < loss[loss.length - 1]![1]);
   // x is increasing and evenly spaced for evenly spaced steps.
-  const dx = loss.slice(1).map(([x], i) => x - loss[i][0]);
+  const dx = loss.slice(1).map(([x], i) => x - loss[i]![0]);
   assert.ok(Math.max(...dx) - Math.min(...dx) < 0.02);
   const texts = els.filter((e) => e.name === 'text').map((e) => e.text);
   for (const want of ['Pre-training', 'step', 'loss', 'mlm_loss', 'nsp &lt;loss&gt; &amp; co']) assert.ok(texts.includes(want), want);
@@ -88,7 +91,7 @@ test('line chart: well-formed, one path per series with every point, coordinates
 test('line chart: NaN and Infinity break the line instead of reaching the coordinates', () => {
   const svg = lineChartSvg([{ name: 'loss', x: [1, 2, 3, 4, 5], y: [3, NaN, 2, Infinity, 1] }]);
   assert.doesNotMatch(svg, /NaN|Infinity/);
-  const d = parseSvg(svg).find((e) => e.attrs.class === 'series')!.attrs.d;
+  const d = parseSvg(svg).find((e) => e.attrs.class === 'series')!.attrs.d!;
   assert.equal(points(d).length, 3);
   assert.equal(d.split('M').length - 1, 3); // three pieces: each finite point starts again
 });
@@ -98,7 +101,7 @@ test('smoothing: debiased EMA drawn over the faint raw series', () => {
   // w = 0.5, by hand: s = 0.5*0 + 0.5*4 = 2 -> 2/(1-0.5) = 4; s = 0.5*2 + 0.5*0 = 1 -> 1/(1-0.25) = 4/3.
   const s = ema([4, 0], 0.5);
   assert.equal(s[0], 4);
-  assert.ok(Math.abs(s[1] - 4 / 3) < 1e-12);
+  assert.ok(Math.abs(s[1]! - 4 / 3) < 1e-12);
   const els = parseSvg(lineChartSvg([{ name: 'loss', x: [0, 1, 2, 3], y: [4, 0, 4, 0] }], { smoothing: 0.5 }));
   assert.equal(els.filter((e) => e.attrs.class === 'raw').length, 1);
   assert.equal(points(els.find((e) => e.attrs.class === 'series')!.attrs.d).length, 4);
@@ -126,7 +129,7 @@ test('bar chart: one bar per run and category, heights proportional to values', 
   const bars = els.filter((e) => e.attrs.class === 'bar');
   assert.deepEqual(bars.map((b) => b.attrs['data-series']), ['bert-ts', 'transformers', 'bert-ts', 'transformers']);
   const h = bars.map((b) => Number(b.attrs.height));
-  assert.ok(Math.abs(h[0] / h[3] - 3) < 0.01 && Math.abs(h[1] / h[2] - 0.8 / 0.6) < 0.01, `${h}`);
+  assert.ok(Math.abs(h[0]! / h[3]! - 3) < 0.01 && Math.abs(h[1]! / h[2]! - 0.8 / 0.6) < 0.01, `${h}`);
 });
 
 test('writeLossCurveSvg writes the file atomically (no temp file left)', () => {

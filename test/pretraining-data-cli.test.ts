@@ -45,8 +45,8 @@ test('make-pretraining-data on sample_text with the uncased vocab: whole words m
     const orig = ids.map((id, i) => chosen.get(i) ?? id);
     assert.equal(orig[0], tok.specialIds.cls);
     for (let i = 1; i < orig.length; i++) {
-      if (!tok.idToToken(orig[i]).startsWith('##') || tok.idToToken(orig[i - 1]).startsWith('[')) continue;
-      assert.equal(chosen.has(i), chosen.has(i - 1), `row ${r0}: ${tok.idToToken(orig[i - 1])} ${tok.idToToken(orig[i])}`);
+      if (!tok.idToToken(orig[i]!).startsWith('##') || tok.idToToken(orig[i - 1]!).startsWith('[')) continue;
+      assert.equal(chosen.has(i), chosen.has(i - 1), `row ${r0}: ${tok.idToToken(orig[i - 1]!)} ${tok.idToToken(orig[i]!)}`);
       if (chosen.has(i)) multiPieceWords++;
     }
   }
@@ -120,11 +120,11 @@ test('Brown corpus: 500 documents in 15 genres, 57340 tagged sentences, tags str
     tagged.reduce((n, s) => n + s.words.length, 0),
     1161192,
   );
-  assert.deepEqual(tagged[0].words.slice(0, 4), ['The', 'Fulton', 'County', 'Grand']);
-  assert.deepEqual(tagged[0].tags.slice(0, 4), ['at', 'np-tl', 'nn-tl', 'jj-tl']);
-  assert.equal(docs[0].sentences[0].slice(0, 40), 'The Fulton County Grand Jury said Friday');
+  assert.deepEqual(tagged[0]!.words.slice(0, 4), ['The', 'Fulton', 'County', 'Grand']);
+  assert.deepEqual(tagged[0]!.tags.slice(0, 4), ['at', 'np-tl', 'nn-tl', 'jj-tl']);
+  assert.equal(docs[0]!.sentences[0]!.slice(0, 40), 'The Fulton County Grand Jury said Friday');
   const text = brownPretrainingText(docs.slice(0, 2));
   assert.equal(text.split('\n\n').length, 2);
   assert.ok(!/\/[a-z]+-tl\b/.test(text), 'no tags left in the text');
-  assert.equal(text.split('\n\n')[0].split('\n').length, docs[0].sentences.length);
+  assert.equal(text.split('\n\n')[0]!.split('\n').length, docs[0]!.sentences.length);
 });

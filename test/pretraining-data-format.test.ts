@@ -87,7 +87,7 @@ test('batch layout of a hand-written JSONL file, and the same examples through a
         segment_ids: ex.segment_ids.slice(0, n),
         masked_lm_positions: ex.masked_lm_positions.slice(0, p),
         masked_lm_ids: ex.masked_lm_ids.slice(0, p),
-        next_sentence_label: ex.next_sentence_labels[0],
+        next_sentence_label: ex.next_sentence_labels[0]!,
       },
       buf,
       offset,
@@ -121,7 +121,7 @@ test('made data: shards and JSONL hold the same examples; index.json describes t
   assert.equal(index.max_seq_length, 32);
   assert.equal(index.max_predictions_per_seq, 5);
   // Every line of the JSONL has the original feature names and padded lengths.
-  const line = JSON.parse(readFileSync(join(dir, 'a.jsonl'), 'utf8').split('\n')[0]);
+  const line = JSON.parse(readFileSync(join(dir, 'a.jsonl'), 'utf8').split('\n')[0]!);
   assert.deepEqual(Object.keys(line), [
     'input_ids',
     'input_mask',
@@ -216,14 +216,14 @@ test('bad inputs give BertErrors naming the file (and line)', async () => {
   assert.deepEqual(readdirSync(join(dir, 'x2')), []);
 
   const good = readFileSync(join(dir, 'a.jsonl'), 'utf8').split('\n').filter((l) => l);
-  const bad = JSON.parse(good[2]);
+  const bad = JSON.parse(good[2]!);
   bad.masked_lm_ids.pop();
   const path = join(dir, 'bad.jsonl');
   writeFileSync(path, `${good[0]}\n${good[1]}\n${JSON.stringify(bad)}\n`);
   assert.throws(() => openPretrainingData(path), /bad\.jsonl:3: field "masked_lm_ids" has length 4, expected 5/);
   writeFileSync(path, `${good[0]}\n{"input_ids": [1, 2]\n`);
   assert.throws(() => openPretrainingData(path), /bad\.jsonl:2: not valid JSON/);
-  const holes = JSON.parse(good[0]);
+  const holes = JSON.parse(good[0]!);
   holes.input_mask[0] = 0;
   writeFileSync(path, `${JSON.stringify(holes)}\n`);
   assert.throws(() => openPretrainingData(path), /bad\.jsonl:1: input_mask\[1\] = 1: expected ones followed by zeros/);

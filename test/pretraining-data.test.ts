@@ -61,7 +61,7 @@ function allInstances(docs: number[][][], opts: InstanceOptions, seed: number): 
 /** The unmasked sequence: masked_lm_ids put back at their positions. */
 function original(ex: PretrainingExample): number[] {
   const ids = Array.from(ex.input_ids);
-  for (let k = 0; k < ex.masked_lm_positions.length; k++) ids[ex.masked_lm_positions[k]] = ex.masked_lm_ids[k];
+  for (let k = 0; k < ex.masked_lm_positions.length; k++) ids[ex.masked_lm_positions[k]!] = ex.masked_lm_ids[k]!;
   return ids;
 }
 
@@ -83,7 +83,7 @@ test('Rng: same seed same stream, state save/restore, randint covers its range u
   assert.deepEqual([restored.random(), restored.randint(0, 9), restored.nextUint32()], next);
   const counts = new Array<number>(6).fill(0);
   const r = Rng.fromSeed(7);
-  for (let i = 0; i < 60000; i++) counts[r.randint(1, 6) - 1]++;
+  for (let i = 0; i < 60000; i++) counts[r.randint(1, 6) - 1]!++;
   // Each face ~10000, sd ~91: 5 sd bounds.
   for (const c of counts) assert.ok(Math.abs(c - 10000) < 460, `randint counts ${counts}`);
   let sum = 0;
@@ -126,8 +126,8 @@ test('masking: 15% of tokens (rounded, capped), 80/10/10, never [CLS]/[SEP]', ()
     assert.equal(orig[0], cls);
     assert.equal(orig[n - 1], sep);
     for (let k = 0; k < p; k++) {
-      const pos = ex.masked_lm_positions[k];
-      if (k > 0) assert.ok(pos > ex.masked_lm_positions[k - 1], 'positions ascending, distinct');
+      const pos = ex.masked_lm_positions[k]!;
+      if (k > 0) assert.ok(pos > ex.masked_lm_positions[k - 1]!, 'positions ascending, distinct');
       assert.ok(orig[pos] !== cls && orig[pos] !== sep, 'never a special position');
       const now = ex.input_ids[pos];
       if (now === mask) masked++;
@@ -159,12 +159,12 @@ test('whole-word masking keeps each word (piece + its ## pieces) together', () =
     const orig = original(ex);
     const chosen = new Set(Array.from(ex.masked_lm_positions));
     for (let i = 1; i < orig.length; i++) {
-      if (!vocab.is_continuation[orig[i]]) continue;
+      if (!vocab.is_continuation[orig[i]!]) continue;
       // A ## piece is masked exactly when the token before it (same word) is.
-      if (!vocab.is_continuation[orig[i - 1]] && orig[i - 1] !== sep && orig[i - 1] !== cls) {
+      if (!vocab.is_continuation[orig[i - 1]!] && orig[i - 1] !== sep && orig[i - 1] !== cls) {
         assert.equal(chosen.has(i), chosen.has(i - 1), 'word start and ## piece chosen together');
         if (chosen.has(i)) groupsSeen++;
-      } else if (vocab.is_continuation[orig[i - 1]]) {
+      } else if (vocab.is_continuation[orig[i - 1]!]) {
         assert.equal(chosen.has(i), chosen.has(i - 1));
       }
     }
@@ -237,7 +237,7 @@ test('short_seq_prob: ~10% of documents aim at a shorter random target', () => {
   let firstIsNext = 0;
   let short = 0;
   for (let d = 0; d < docs.length; d++) {
-    const first = createInstancesFromDocument(chunk, d, { ...OPTS, max_predictions_per_seq: 20 }, vocab, rng)[0];
+    const first = createInstancesFromDocument(chunk, d, { ...OPTS, max_predictions_per_seq: 20 }, vocab, rng)[0]!;
     if (first.next_sentence_label !== 0) continue;
     firstIsNext++;
     if (first.input_ids.length < OPTS.max_seq_length - 4) short++;
@@ -247,7 +247,7 @@ test('short_seq_prob: ~10% of documents aim at a shorter random target', () => {
   assert.ok(frac > 0.06 && frac < 0.12, `short fraction ${frac} of ${firstIsNext}`);
   const none = Rng.fromSeed(15);
   for (let d = 0; d < 200; d++) {
-    const first = createInstancesFromDocument(chunk, d, { ...OPTS, short_seq_prob: 0 }, vocab, none)[0];
+    const first = createInstancesFromDocument(chunk, d, { ...OPTS, short_seq_prob: 0 }, vocab, none)[0]!;
     if (first.next_sentence_label === 0) assert.ok(first.input_ids.length >= OPTS.max_seq_length - 1);
   }
 });

@@ -40,7 +40,7 @@ function unit(v: number[]): number[] {
 
 function close(actual: number[], expected: number[]): void {
   assert.equal(actual.length, expected.length);
-  actual.forEach((x, i) => assert.ok(Math.abs(x - expected[i]) < 1e-6, `element ${i}: ${x} vs ${expected[i]}`));
+  actual.forEach((x, i) => assert.ok(Math.abs(x - expected[i]!) < 1e-6, `element ${i}: ${x} vs ${expected[i]}`));
 }
 
 /** `name{labels} value` from Prometheus text. */

@@ -62,8 +62,8 @@ function checkRoundTrip(examples: SquadExample[], opts: { max_seq_length: number
   for (const f of features) {
     assert.equal(f.input_ids.length, opts.max_seq_length);
     if (f.start_position === 0) continue;
-    const ex = examples[f.example_index];
-    const a = ex.answers[0];
+    const ex = examples[f.example_index]!;
+    const a = ex.answers[0]!;
     const so = f.offsets[f.start_position]!;
     const eo = f.offsets[f.end_position]!;
     // The gold pieces cover the answer, and exactly it whenever it starts and ends on piece boundaries.
@@ -81,10 +81,10 @@ function checkRoundTrip(examples: SquadExample[], opts: { max_seq_length: number
   let textEqual = 0;
   let withAnswer = 0;
   preds.forEach((p, i) => {
-    const ex = examples[i];
+    const ex = examples[i]!;
     if (ex.is_impossible) return;
     withAnswer++;
-    const a = ex.answers[0];
+    const a = ex.answers[0]!;
     if (p.best.text === a.text) textEqual++;
     // An answer on piece boundaries comes back exactly; one inside a piece ("8" of "18") cannot.
     else assert.ok(!aligned.has(i), `${ex.id}: ${JSON.stringify(p.best.text)} != ${JSON.stringify(a.text)}`);
@@ -137,29 +137,29 @@ test('SQuAD by hand: windows, targets, max-context, n-best, null score and thres
   const ex: SquadExample = { id: 'q', question: 'where?', context, answers: [{ text: 'london rome', answer_start: at }], is_impossible: false, where: 'x' };
   const { features } = buildSquadFeatures(tok, [ex], { training: true, max_seq_length: 16, doc_stride: 4 });
   // Windows start at context pieces 0, 4, 8, 12 (the last covers 12..19).
-  assert.deepEqual(features.map((f) => f.offsets.find((o) => o !== null)![0]), [0, 4, 8, 12].map((w) => context.indexOf(words[w])));
+  assert.deepEqual(features.map((f) => f.offsets.find((o) => o !== null)![0]), [0, 4, 8, 12].map((w) => context.indexOf(words[w]!)));
   // 'london' is piece 15: only windows 8..18 and 12..19 hold 'london rome' (pieces 15, 16).
   assert.deepEqual(features.map((f) => [f.start_position, f.end_position]), [[0, 0], [0, 0], [11, 12], [7, 8]]);
   // Piece 15 scores min(7, 3) + 0.01 * 11 in window 2 and min(3, 4) + 0.01 * 8 in window 3: window 2 is its max context.
-  assert.equal(features[2].token_is_max_context[11], true);
-  assert.equal(features[3].token_is_max_context[7], false);
+  assert.equal(features[2]!.token_is_max_context[11], true);
+  assert.equal(features[3]!.token_is_max_context[7], false);
   // Logits favouring the span in the window where it is not max-context are ignored there.
   const logits = features.map((f) => ({ start: new Float64Array(f.input_ids.length), end: new Float64Array(f.input_ids.length) }));
-  logits[3].start[7] = 9;
-  logits[3].end[8] = 9;
-  logits[2].start[11] = 5;
-  logits[2].end[12] = 5;
-  logits[2].start[0] = 1;
-  logits[2].end[0] = 1;
-  logits[0].start[0] = -3;
-  const [p] = postprocessSquad([ex], features, logits, { n_best_size: 5, max_answer_length: 30 });
+  logits[3]!.start[7] = 9;
+  logits[3]!.end[8] = 9;
+  logits[2]!.start[11] = 5;
+  logits[2]!.end[12] = 5;
+  logits[2]!.start[0] = 1;
+  logits[2]!.end[0] = 1;
+  logits[0]!.start[0] = -3;
+  const p = postprocessSquad([ex], features, logits, { n_best_size: 5, max_answer_length: 30 })[0]!;
   assert.equal(p.best.text, 'london rome');
   assert.equal(p.best.score, 10); // window 2's pair, 5 + 5
   assert.equal(p.null_score, -3); // min over windows of start[CLS] + end[CLS]
   assert.ok(Math.abs(p.nbest.reduce((a, c) => a + c.probability, 0) - 1) < 1e-12);
   assert.equal(new Set(p.nbest.map((c) => c.text)).size, p.nbest.length);
   // max_answer_length 1 rules the two-piece span out.
-  const [short] = postprocessSquad([ex], features, logits, { max_answer_length: 1 });
+  const short = postprocessSquad([ex], features, logits, { max_answer_length: 1 })[0]!;
   assert.notEqual(short.best.text, 'london rome');
   // v2.0: null_score - best = -13; below a threshold of -14 the question is answered with ''.
   assert.deepEqual(squadV2Answers([p], 0).answers, { q: 'london rome' });

@@ -37,13 +37,13 @@ function throwsAt(fn: () => unknown, where: RegExp, message: RegExp): void {
 test('GLUE layouts: CoLA has no header, MRPC a BOM, quotes are plain characters', () => {
   const cola = readGlue('cola', file('cola.tsv', 'gj04\t1\t\tThe sailors rode.\ngj04\t0\t*\t"Bad" sentence'));
   assert.deepEqual(cola.map((e) => [e.text_a, e.label]), [['The sailors rode.', '1'], ['"Bad" sentence', '0']]);
-  assert.match(cola[1].where, /:2$/);
+  assert.match(cola[1]!.where, /:2$/);
   const mrpc = readGlue('mrpc', file('mrpc.tsv', '\ufeffQuality\t#1 ID\t#2 ID\t#1 String\t#2 String\n1\t1\t2\t" A\tB "\n'));
-  assert.deepEqual(mrpc[0], { text_a: '" A', text_b: 'B "', label: '1', where: mrpc[0].where });
+  assert.deepEqual(mrpc[0], { text_a: '" A', text_b: 'B "', label: '1', where: mrpc[0]!.where });
   const mnliHeader = ['index', 'promptID', 'pairID', 'genre', 's1bp', 's2bp', 's1p', 's2p', 'sentence1', 'sentence2', 'label1', 'label2', 'label3', 'label4', 'label5', 'gold_label'];
   const mnliRow = ['0', '1', '2', 'g', '', '', '', '', 'A premise', 'A hypothesis', 'neutral', 'neutral', 'entailment', 'neutral', 'neutral', 'neutral'];
   const mnli = readGlue('mnli', file('mnli.tsv', `${mnliHeader.join('\t')}\n${mnliRow.join('\t')}\n`));
-  assert.deepEqual([mnli[0].text_a, mnli[0].text_b, mnli[0].label], ['A premise', 'A hypothesis', 'neutral']);
+  assert.deepEqual([mnli[0]!.text_a, mnli[0]!.text_b, mnli[0]!.label], ['A premise', 'A hypothesis', 'neutral']);
 });
 
 test('GLUE errors: missing column and empty file name file:line', () => {
@@ -70,11 +70,11 @@ test('label maps: GLUE canonical order, sorted otherwise, unknown dev label name
 test('generic CSV / TSV / JSONL with column options', () => {
   const csv = readColumns(file('d.csv', 'id,review,label\n1,"Good, ""really"" good",pos\n2,"two\nlines",neg\n'), { textColumn: 'review' });
   assert.deepEqual(csv.map((e) => [e.text_a, e.label]), [['Good, "really" good', 'pos'], ['two\nlines', 'neg']]);
-  assert.match(csv[1].where, /:3$/);
+  assert.match(csv[1]!.where, /:3$/);
   const jsonl = readColumns(file('d.jsonl', '{"sentence1":"a","sentence2":"b","label":1}\n\n{"sentence1":"c","sentence2":"d","label":0}\n'));
   assert.deepEqual(jsonl.map((e) => [e.text_a, e.text_b, e.label]), [['a', 'b', '1'], ['c', 'd', '0']]);
   const tsv = readColumns(file('d.tsv', 'q\tp\ty\nx\ty\t1\n'), { textColumn: 'q', textPairColumn: 'p', labelColumn: 'y' });
-  assert.deepEqual([tsv[0].text_a, tsv[0].text_b, tsv[0].label], ['x', 'y', '1']);
+  assert.deepEqual([tsv[0]!.text_a, tsv[0]!.text_b, tsv[0]!.label], ['x', 'y', '1']);
   throwsAt(() => readColumns(file('m.tsv', 'text\tlabel\na\t1\nb\n')), /m\.tsv:3$/, /no value for column "label"/);
   throwsAt(() => readColumns(file('m.jsonl', '{"text":"a","label":1}\n{"text":"b"}\n')), /m\.jsonl:2$/, /"label"/);
   throwsAt(() => readColumns(file('c.csv', 'text,label\na,1\n'), { textColumn: 'review' }), /c\.csv$/, /no text column "review"/);
@@ -84,7 +84,7 @@ test('generic CSV / TSV / JSONL with column options', () => {
 test('CoNLL: last column is the tag, -DOCSTART- and TAB-only lines split sentences', () => {
   const conll = readConll(file('c.txt', '-DOCSTART- -X- -X- O\n\nEU NNP B-NP B-ORG\nrejects VBZ B-VP O\n\nPeter NNP B-NP B-PER\n'));
   assert.deepEqual(conll.map((s) => [s.words, s.tags]), [[['EU', 'rejects'], ['B-ORG', 'O']], [['Peter'], ['B-PER']]]);
-  assert.match(conll[1].where, /:6$/);
+  assert.match(conll[1]!.where, /:6$/);
   const wnut = readConll(file('w.conll', '@paul\tO\nIt\tO\n\t\nLondon\tB-location\n'));
   assert.deepEqual(wnut.map((s) => s.words), [['@paul', 'It'], ['London']]);
   throwsAt(() => readConll(file('bad.conll', 'a\tO\nb\n')), /bad\.conll:2$/, /word and a tag/);
@@ -97,15 +97,15 @@ test('SQuAD JSON: examples, impossible questions, a mismatched answer is an erro
       { id: 'b', question: 'Who?', answers: [], is_impossible: true, plausible_answers: [{ text: 'Paris', answer_start: 0 }] },
     ] }] }] });
   const ex = readSquad(file('s.json', data('France')));
-  assert.deepEqual(ex[0], { id: 'a', question: 'Where?', context: 'Paris is in France.', answers: [{ text: 'France', answer_start: 12 }], is_impossible: false, where: ex[0].where });
-  assert.equal(ex[1].is_impossible, true);
-  assert.deepEqual(ex[1].answers, []);
+  assert.deepEqual(ex[0], { id: 'a', question: 'Where?', context: 'Paris is in France.', answers: [{ text: 'France', answer_start: 12 }], is_impossible: false, where: ex[0]!.where });
+  assert.equal(ex[1]!.is_impossible, true);
+  assert.deepEqual(ex[1]!.answers, []);
   throwsAt(() => readSquad(file('bad.json', data('Germany'))), /bad\.json$/, /"Germany" does not match its span "France\."/);
 });
 
 test('SWAG CSV', () => {
   const swag = readSwag(file('s.csv', 'video-id,fold-ind,startphrase,sent1,sent2,gold-source,ending0,ending1,ending2,ending3,label\nv,1,"He sits. He","He sits.",He,gold,runs,"eats, quickly",sleeps,reads,1\n'));
-  assert.deepEqual(swag[0], { context: 'He sits.', start: 'He', endings: ['runs', 'eats, quickly', 'sleeps', 'reads'], label: 1, where: swag[0].where });
+  assert.deepEqual(swag[0], { context: 'He sits.', start: 'He', endings: ['runs', 'eats, quickly', 'sleeps', 'reads'], label: 1, where: swag[0]!.where });
   throwsAt(() => readSwag(file('b.csv', 'sent1,sent2,ending0,ending1,label\na,b,c,d,4\n')), /b\.csv:2$/, /not an ending index/);
 });
 
@@ -136,8 +136,8 @@ test('real GLUE files: published split sizes, labels in canonical order', (t) =>
   const qnli = sharedData('glue/QNLI/dev.tsv');
   if (qnli !== undefined) assert.equal(readGlue('qnli', qnli).length, 5463);
   const mrpc = readGlue('mrpc', sharedData('glue/MRPC/dev.tsv')!);
-  assert.equal(mrpc[0].label, '1');
-  assert.match(mrpc[0].text_a, /^He said the foodservice pie business/);
+  assert.equal(mrpc[0]!.label, '1');
+  assert.match(mrpc[0]!.text_a, /^He said the foodservice pie business/);
 });
 
 test('real CoNLL-2003 and WNUT-17 files: sentence and token counts', (t) => {

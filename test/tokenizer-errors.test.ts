@@ -87,7 +87,7 @@ test('bert tokenize - : one JSON line per stdin line; invalid UTF-8 stops with t
   assert.equal(ok.status, 0, ok.stderr);
   const lines = ok.stdout.trim().split('\n').map((l) => JSON.parse(l) as { tokens: string[]; offsets: number[][] });
   assert.deepEqual(lines.map((l) => l.tokens), [['[CLS]', 'hello', '[SEP]'], ['[CLS]', 'hello', '##s', '[SEP]'], ['[CLS]', '[SEP]'], ['[CLS]', '[UNK]', '[SEP]']]);
-  assert.deepEqual(lines[1].offsets, [[0, 0], [0, 5], [5, 6], [0, 0]]);
+  assert.deepEqual(lines[1]!.offsets, [[0, 0], [0, 5], [5, 6], [0, 0]]);
   const bad = run(Buffer.concat([Buffer.from('hello\nfine\nbad '), Buffer.from([0xc3, 0x28]), Buffer.from('\nnever\n')]));
   assert.equal(bad.status, 2);
   assert.equal(bad.stderr, 'bert: error: stdin:3: invalid UTF-8\n');

@@ -67,11 +67,11 @@ test('bert vocab trains and saves a folder that bert tokenize and fromDirectory 
     cleanup();
   }
   const [summary, encoded] = stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
-  assert.equal(summary.lowercase, false);
+  assert.equal(summary!.lowercase, false);
   const tok = BertTokenizer.fromDirectory(out);
-  assert.equal(summary.vocab_size, tok.vocabSize);
+  assert.equal(summary!.vocab_size, tok.vocabSize);
   assert.equal(tok.lowercase, false);
-  assert.deepEqual(encoded.tokens, ['[CLS]', 'hello', 'world', '[SEP]']);
-  assert.deepEqual(encoded.input_ids, [2, tok.tokenToId('hello'), tok.tokenToId('world'), 3]);
+  assert.deepEqual(encoded!.tokens, ['[CLS]', 'hello', 'world', '[SEP]']);
+  assert.deepEqual(encoded!.input_ids, [2, tok.tokenToId('hello'), tok.tokenToId('world'), 3]);
   rmSync(out, { recursive: true, force: true });
 });

@@ -41,7 +41,7 @@ function realLines(file: string): string[] | undefined {
 }
 
 function realText(r: Fixture['real'][number], lines: string[]): string {
-  const line = lines[r.line];
+  const line = lines[r.line]!;
   return r.file.endsWith('.tsv') ? line.slice(line.indexOf('\t') + 1) : line;
 }
 
@@ -123,7 +123,7 @@ test("offsets and word ids agree with Hugging Face's Rust tokenizer (an independ
         }
         assert.deepEqual(ours.tokens, theirs.getTokens(), JSON.stringify(text));
         const m = codePointToUtf16(text);
-        assert.deepEqual(ours.offsets, theirs.getOffsets().map(([s, e]) => [m[s], m[e]]), JSON.stringify(text));
+        assert.deepEqual(ours.offsets, theirs.getOffsets().map(([s, e]) => [m[s!], m[e!]]), JSON.stringify(text));
         assert.deepEqual(ours.word_ids, theirs.getWordIds(), JSON.stringify(text));
       }
     } finally {
@@ -152,10 +152,10 @@ test('encodeBatch pads to the longest member; tokenToId/idToToken/vocab agree', 
   const tok = tokenizerFor('bert-base-uncased');
   if (!tok) return t.skip('vocab not in ../shared/data');
   const batch = tok.encodeBatch(['hello', ['hello world', 'again']], { padding: 'longest' });
-  assert.deepEqual(batch[0].input_ids, [101, 7592, 102, 0, 0, 0]);
-  assert.deepEqual(batch[0].attention_mask, [1, 1, 1, 0, 0, 0]);
-  assert.deepEqual(batch[1].input_ids, [101, 7592, 2088, 102, 2153, 102]);
-  assert.deepEqual(batch[1].token_type_ids, [0, 0, 0, 0, 1, 1]);
+  assert.deepEqual(batch[0]!.input_ids, [101, 7592, 102, 0, 0, 0]);
+  assert.deepEqual(batch[0]!.attention_mask, [1, 1, 1, 0, 0, 0]);
+  assert.deepEqual(batch[1]!.input_ids, [101, 7592, 2088, 102, 2153, 102]);
+  assert.deepEqual(batch[1]!.token_type_ids, [0, 0, 0, 0, 1, 1]);
   assert.equal(tok.tokenToId('the'), 1996);
   assert.equal(tok.tokenToId('no-such-token'), 100);
   assert.equal(tok.idToToken(999), '!');
@@ -245,8 +245,8 @@ test("the saved folder has what transformers' AutoTokenizer.from_pretrained read
     );
     assert.equal(json.pre_tokenizer.type, 'BertPreTokenizer');
     assert.equal(json.post_processor.type, 'TemplateProcessing');
-    assert.deepEqual(json.post_processor.special_tokens['[CLS]'].ids, [101]);
-    assert.deepEqual(json.post_processor.special_tokens['[SEP]'].ids, [102]);
+    assert.deepEqual(json.post_processor.special_tokens['[CLS]']!.ids, [101]);
+    assert.deepEqual(json.post_processor.special_tokens['[SEP]']!.ids, [102]);
     assert.deepEqual(json.post_processor.pair.at(-1), { SpecialToken: { id: '[SEP]', type_id: 1 } });
     assert.deepEqual(json.decoder, { type: 'WordPiece', prefix: '##', cleanup: true });
     assert.deepEqual(

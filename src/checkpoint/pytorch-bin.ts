@@ -56,7 +56,6 @@ class Storage {
 class Tensor {
   constructor(readonly value: StoredTensor) {}
 }
-const MARK = Symbol('mark');
 
 /** Reads a `pytorch_model.bin` written by torch.save (zip format) into named tensors; floats become fp32. */
 export function readPytorchBin(path: string): Map<string, StoredTensor> {
@@ -214,7 +213,7 @@ function unpickle(
   const str = (n: number, dec: { decode(b: Uint8Array): string }): string => dec.decode(data.subarray(need(n), p));
 
   for (;;) {
-    const op = data[need(1)];
+    const op = data[need(1)]!;
     switch (op) {
       case 0x80: // PROTO
         need(1);
@@ -260,13 +259,13 @@ function unpickle(
         push(str(v.getUint32(need(4), true), utf8));
         break;
       case 0x8c: // SHORT_BINUNICODE
-        push(str(data[need(1)], utf8));
+        push(str(data[need(1)]!, utf8));
         break;
       case 0x54: // BINSTRING
         push(str(v.getInt32(need(4), true), latin1));
         break;
       case 0x55: // SHORT_BINSTRING
-        push(str(data[need(1)], latin1));
+        push(str(data[need(1)]!, latin1));
         break;
       case 0x4a: // BININT
         push(v.getInt32(need(4), true));
@@ -279,11 +278,11 @@ function unpickle(
         break;
       case 0x8a: {
         // LONG1: little-endian two's complement of n bytes
-        const n = data[need(1)];
+        const n = data[need(1)]!;
         const at = need(n);
         let x = 0n;
-        for (let i = n - 1; i >= 0; i--) x = (x << 8n) | BigInt(data[at + i]);
-        if (n > 0 && data[at + n - 1] & 0x80) x -= 1n << BigInt(8 * n);
+        for (let i = n - 1; i >= 0; i--) x = (x << 8n) | BigInt(data[at + i]!);
+        if (n > 0 && data[at + n - 1]! & 0x80) x -= 1n << BigInt(8 * n);
         push(Number(x));
         break;
       }
@@ -435,7 +434,7 @@ function rebuild(storage: Storage, offset: number, size: number[], stride: numbe
   let contiguous = true;
   for (let k = size.length - 1, expect = 1; k >= 0; k--) {
     if (size[k] !== 1 && stride[k] !== expect) contiguous = false;
-    expect *= size[k];
+    expect *= size[k]!;
   }
   const region = storage.bytes.subarray(offset * es, (offset + (n === 0 ? 0 : span)) * es);
   const flat = decode(storage.kind, region, n === 0 ? 0 : span);
@@ -445,9 +444,9 @@ function rebuild(storage: Storage, offset: number, size: number[], stride: numbe
   const index = new Array<number>(size.length).fill(0);
   for (let i = 0; i < n; i++) {
     let at = 0;
-    for (let k = 0; k < size.length; k++) at += index[k] * stride[k];
-    dst[i] = src[at];
-    for (let k = size.length - 1; k >= 0 && ++index[k] === size[k]; k--) index[k] = 0;
+    for (let k = 0; k < size.length; k++) at += index[k]! * stride[k]!;
+    dst[i] = src[at]!;
+    for (let k = size.length - 1; k >= 0 && ++index[k]! === size[k]; k--) index[k] = 0;
   }
   return { dtype: flat.dtype, shape, data: dst } as StoredTensor;
 }

@@ -70,7 +70,7 @@ export function parseSafetensors(file: Uint8Array, where = 'safetensors'): Safet
       fail(`tensor "${name}" has bad data_offsets ${JSON.stringify(offs)}`);
     }
     const [begin, end] = offs as [number, number];
-    const want = numel(shape as number[]) * BYTES[dtype as string];
+    const want = numel(shape as number[]) * BYTES[dtype as string]!;
     if (end - begin !== want) fail(`tensor "${name}" (${dtype} ${JSON.stringify(shape)}) needs ${want} bytes, data_offsets give ${end - begin}`);
     entries.push({ name, dtype: dtype as string, shape: shape as number[], begin, end });
   }
@@ -155,6 +155,6 @@ export function encodeSafetensors(tensors: ReadonlyMap<string, FloatTensor>, met
 function leBytes(data: Float32Array): Uint8Array {
   const out = new Uint8Array(data.byteLength);
   const v = new DataView(out.buffer);
-  for (let i = 0; i < data.length; i++) v.setFloat32(4 * i, data[i], true);
+  for (let i = 0; i < data.length; i++) v.setFloat32(4 * i, data[i]!, true);
   return out;
 }

@@ -56,7 +56,7 @@ export function toFloat32(bytes: Uint8Array, kind: 'F32' | 'F16' | 'BF16' | 'F64
     case 'F16': {
       const table = f16Lookup();
       const out = new Float32Array(count);
-      for (let i = 0; i < count; i++) out[i] = table[view.getUint16(2 * i, true)];
+      for (let i = 0; i < count; i++) out[i] = table[view.getUint16(2 * i, true)]!;
       return out;
     }
     case 'BF16': {

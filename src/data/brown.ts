@@ -41,8 +41,9 @@ function corpus(): { dir: string; files: Array<{ id: string; genre: string }> } 
     .split('\n')
     .map((l) => l.trim())
     .filter((l) => l)
-    .map((l) => {
+    .map((l, i) => {
       const [id, genre] = l.split(/\s+/);
+      if (id === undefined || genre === undefined) throw new BertError(`expected "<file id> <genre>", got ${JSON.stringify(l)}`, `${join(dir, 'cats.txt')}:${i + 1}`);
       return { id, genre };
     });
   cache = { dir, files };

@@ -50,8 +50,10 @@ export function createInstancesFromDocument(
 ): PretrainingExample[] {
   const { tokens, sentence_start: ss, document_start: ds } = chunk;
   const numDocs = numDocuments(chunk);
-  const docFirst = ds[d];
-  const docEnd = ds[d + 1];
+  if (!(Number.isInteger(d) && d >= 0 && d < numDocs)) throw new RangeError(`document ${d} out of range [0, ${numDocs})`);
+  // The chunk's start arrays are ascending and end with the total, so every index below is in range.
+  const docFirst = ds[d]!;
+  const docEnd = ds[d + 1]!;
   const maxNumTokens = opts.max_seq_length - 3; // [CLS] A [SEP] B [SEP]
   // As in the original, one target per document: usually fill the sequence, sometimes (short_seq_prob)
   // aim shorter so pre-training also sees the short inputs fine-tuning will give.
@@ -63,13 +65,13 @@ export function createInstancesFromDocument(
   let currentLength = 0;
   let i = docFirst;
   while (i < docEnd) {
-    currentLength += ss[i + 1] - ss[i];
+    currentLength += ss[i + 1]! - ss[i]!;
     if (i === docEnd - 1 || currentLength >= target) {
       const numSentences = i - chunkFirst + 1;
       // a_end: how many sentences of the run go into A.
       const aEnd = numSentences >= 2 ? rng.randint(1, numSentences - 1) : 1;
-      let aStart = ss[chunkFirst];
-      let aStop = ss[chunkFirst + aEnd];
+      let aStart = ss[chunkFirst]!;
+      let aStop = ss[chunkFirst + aEnd]!;
       let bStart: number;
       let bStop: number;
       let isRandomNext: boolean;
@@ -82,19 +84,19 @@ export function createInstancesFromDocument(
           r = rng.randint(0, numDocs - 1);
           if (r !== d) break;
         }
-        const rFirst = ds[r];
-        const rEnd = ds[r + 1];
+        const rFirst = ds[r]!;
+        const rEnd = ds[r + 1]!;
         const rs = rng.randint(rFirst, rEnd - 1);
-        bStart = ss[rs];
+        bStart = ss[rs]!;
         let j = rs;
-        while (j < rEnd - 1 && ss[j + 1] - bStart < targetB) j++;
-        bStop = ss[j + 1];
+        while (j < rEnd - 1 && ss[j + 1]! - bStart < targetB) j++;
+        bStop = ss[j + 1]!;
         // The sentences after A were not used: put them back for the next instance.
         i -= numSentences - aEnd;
       } else {
         isRandomNext = false;
         bStart = aStop;
-        bStop = ss[i + 1];
+        bStop = ss[i + 1]!;
       }
       // truncate_seq_pair: trim the longer side (A on ties) from a random end until it fits.
       while (aStop - aStart + (bStop - bStart) > maxNumTokens) {
@@ -167,7 +169,7 @@ export function createMaskedLmPredictions(
   // Candidate groups as [start, end) position ranges.
   const groups: Array<[number, number]> = [];
   for (let i = 0; i < n; i++) {
-    const id = input_ids[i];
+    const id = input_ids[i]!;
     if (id === vocab.cls || id === vocab.sep) continue;
     const last = groups.length > 0 ? groups[groups.length - 1] : undefined;
     // Only join a piece to the word right before it: a `##` piece left at the start of B by
@@ -183,8 +185,8 @@ export function createMaskedLmPredictions(
   for (let t = 0; t < groups.length; t++) {
     if (chosen.length >= numToPredict) break;
     const j = rng.randint(t, groups.length - 1);
-    const [start, end] = groups[j];
-    groups[j] = groups[t];
+    const [start, end] = groups[j]!;
+    groups[j] = groups[t]!;
     groups[t] = [start, end];
     // A whole word that would overshoot the budget is skipped, not cut.
     if (chosen.length + (end - start) > numToPredict) continue;
@@ -197,7 +199,7 @@ export function createMaskedLmPredictions(
   }
   chosen.sort((x, y) => x - y);
   const masked_lm_positions = Int32Array.from(chosen);
-  const masked_lm_ids = masked_lm_positions.map((p) => original[p]);
+  const masked_lm_ids = masked_lm_positions.map((p) => original[p]!);
   return { masked_lm_positions, masked_lm_ids };
 }
 
@@ -217,7 +219,7 @@ export function documentChunk(documents: ReadonlyArray<ReadonlyArray<ArrayLike<n
   const all: number[] = [];
   for (const doc of documents) {
     for (const sentence of doc) {
-      for (let i = 0; i < sentence.length; i++) all.push(sentence[i]);
+      for (let i = 0; i < sentence.length; i++) all.push(sentence[i]!);
       sentence_start.push(all.length);
     }
     document_start.push(sentence_start.length - 1);

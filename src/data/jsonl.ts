@@ -27,7 +27,7 @@ export function toJsonlExample(ex: PretrainingExample, S: number, P: number): Be
   const p = ex.masked_lm_positions.length;
   const pad = (xs: ArrayLike<number>, len: number): number[] => {
     const out = new Array<number>(len).fill(0);
-    for (let i = 0; i < xs.length; i++) out[i] = xs[i];
+    for (let i = 0; i < xs.length; i++) out[i] = xs[i]!;
     return out;
   };
   return {
@@ -64,7 +64,7 @@ export class JsonlWriter {
     const P = this.layout.max_predictions_per_seq;
     const lines: string[] = [];
     for (let k = 0; k < order.length; k++) {
-      const { buf, offset } = records.locate(order[k]);
+      const { buf, offset } = records.locate(order[k]!);
       const ex = decodeExample(this.layout, buf, offset);
       lines.push(JSON.stringify(toJsonlExample(ex, S, P)));
       if (lines.length === 4096 || k === order.length - 1) {
@@ -157,18 +157,18 @@ export function readJsonlRecords(path: string): { layout: RecordLayout; records:
     const label = ex.next_sentence_labels[0];
     if (label !== 0 && label !== 1) throw new BertError(`next_sentence_labels must be [0] or [1], got [${label}]`, where);
     for (let i = 0; i < S; i++) {
-      const id = ex.input_ids[i];
+      const id = ex.input_ids[i]!;
       if (!Number.isInteger(id) || id < 0 || id > 0xffffffff) throw new BertError(`input_ids[${i}] = ${id} is not a token id`, where);
       if (id > max_id) max_id = id;
       const s = ex.segment_ids[i];
       if (s !== 0 && s !== 1) throw new BertError(`segment_ids[${i}] = ${s}, expected 0 or 1`, where);
     }
     for (let k = 0; k < p; k++) {
-      const pos = ex.masked_lm_positions[k];
+      const pos = ex.masked_lm_positions[k]!;
       if (!Number.isInteger(pos) || pos < 0 || pos >= n) {
         throw new BertError(`masked_lm_positions[${k}] = ${pos} is outside the ${n} real tokens`, where);
       }
-      const id = ex.masked_lm_ids[k];
+      const id = ex.masked_lm_ids[k]!;
       if (!Number.isInteger(id) || id < 0 || id > 0xffffffff) throw new BertError(`masked_lm_ids[${k}] = ${id} is not a token id`, where);
       if (id > max_id) max_id = id;
     }

@@ -263,7 +263,7 @@ function instancesOfChunk(
   let not_next = 0;
   for (let pass = 0; pass < opts.dupe_factor; pass++) {
     for (let k = 0; k < numDocs; k++) {
-      for (const ex of createInstancesFromDocument(chunk, docOrder[k], opts, vocab, rng)) {
+      for (const ex of createInstancesFromDocument(chunk, docOrder[k]!, opts, vocab, rng)) {
         const { buf, offset } = records.append();
         encodeExample(layout, ex, buf, offset);
         not_next += ex.next_sentence_label;

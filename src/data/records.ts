@@ -83,14 +83,14 @@ export function encodeExample(layout: RecordLayout, ex: PretrainingExample, buf:
   const p = ex.masked_lm_positions.length;
   const w = dtype === 'uint16' ? 2 : 4;
   for (let i = 0; i < n; i++) {
-    if (w === 2) buf.writeUInt16LE(ex.input_ids[i], offset + o.input_ids + 2 * i);
-    else buf.writeUInt32LE(ex.input_ids[i], offset + o.input_ids + 4 * i);
-    if (ex.segment_ids[i]) buf[offset + o.segment_ids + (i >> 3)] |= 1 << (i & 7);
+    if (w === 2) buf.writeUInt16LE(ex.input_ids[i]!, offset + o.input_ids + 2 * i);
+    else buf.writeUInt32LE(ex.input_ids[i]!, offset + o.input_ids + 4 * i);
+    if (ex.segment_ids[i]) buf[offset + o.segment_ids + (i >> 3)]! |= 1 << (i & 7);
   }
   for (let k = 0; k < p; k++) {
-    if (w === 2) buf.writeUInt16LE(ex.masked_lm_ids[k], offset + o.masked_lm_ids + 2 * k);
-    else buf.writeUInt32LE(ex.masked_lm_ids[k], offset + o.masked_lm_ids + 4 * k);
-    buf.writeUInt16LE(ex.masked_lm_positions[k], offset + o.masked_lm_positions + 2 * k);
+    if (w === 2) buf.writeUInt16LE(ex.masked_lm_ids[k]!, offset + o.masked_lm_ids + 2 * k);
+    else buf.writeUInt32LE(ex.masked_lm_ids[k]!, offset + o.masked_lm_ids + 4 * k);
+    buf.writeUInt16LE(ex.masked_lm_positions[k]!, offset + o.masked_lm_positions + 2 * k);
   }
   buf.writeUInt16LE(n, offset + o.length);
   buf.writeUInt16LE(p, offset + o.num_predictions);
@@ -108,7 +108,7 @@ export function decodeExample(layout: RecordLayout, buf: Buffer, offset: number)
   const segment_ids: number[] = [];
   for (let i = 0; i < n; i++) {
     input_ids.push(id(o.input_ids, i));
-    segment_ids.push((buf[offset + o.segment_ids + (i >> 3)] >> (i & 7)) & 1);
+    segment_ids.push((buf[offset + o.segment_ids + (i >> 3)]! >> (i & 7)) & 1);
   }
   const masked_lm_positions: number[] = [];
   const masked_lm_ids: number[] = [];
@@ -116,7 +116,7 @@ export function decodeExample(layout: RecordLayout, buf: Buffer, offset: number)
     masked_lm_positions.push(buf.readUInt16LE(offset + o.masked_lm_positions + 2 * k));
     masked_lm_ids.push(id(o.masked_lm_ids, k));
   }
-  return { input_ids, segment_ids, masked_lm_positions, masked_lm_ids, next_sentence_label: buf[offset + o.next_sentence_label] };
+  return { input_ids, segment_ids, masked_lm_positions, masked_lm_ids, next_sentence_label: buf[offset + o.next_sentence_label]! };
 }
 
 /** The ignore index put in masked_lm_ids where a prediction slot is padding (PyTorch's default). */
@@ -184,7 +184,7 @@ export function fillBatchRow(layout: RecordLayout, buf: Buffer, offset: number, 
   for (let i = 0; i < S; i++) {
     const v = dtype === 'uint16' ? buf.readUInt16LE(offset + o.input_ids + 2 * i) : buf.readUInt32LE(offset + o.input_ids + 4 * i);
     batch.input_ids[row + i] = BigInt(v);
-    batch.token_type_ids[row + i] = BigInt((buf[offset + o.segment_ids + (i >> 3)] >> (i & 7)) & 1);
+    batch.token_type_ids[row + i] = BigInt((buf[offset + o.segment_ids + (i >> 3)]! >> (i & 7)) & 1);
     batch.attention_mask[row + i] = i < n ? 1n : 0n;
   }
   const prow = b * P;
@@ -194,7 +194,7 @@ export function fillBatchRow(layout: RecordLayout, buf: Buffer, offset: number, 
       dtype === 'uint16' ? buf.readUInt16LE(offset + o.masked_lm_ids + 2 * k) : buf.readUInt32LE(offset + o.masked_lm_ids + 4 * k),
     );
   }
-  batch.next_sentence_label[b] = BigInt(buf[offset + o.next_sentence_label]);
+  batch.next_sentence_label[b] = BigInt(buf[offset + o.next_sentence_label]!);
 }
 
 /**
@@ -219,11 +219,11 @@ export class RecordBlocks {
     const inBlock = this.count % this.block_records;
     if (inBlock === 0) this.blocks.push(Buffer.alloc(this.block_records * this.record_bytes));
     this.count++;
-    return { buf: this.blocks[this.blocks.length - 1], offset: inBlock * this.record_bytes };
+    return { buf: this.blocks[this.blocks.length - 1]!, offset: inBlock * this.record_bytes };
   }
 
   /** Where record k lives. */
   locate(k: number): { buf: Buffer; offset: number } {
-    return { buf: this.blocks[Math.floor(k / this.block_records)], offset: (k % this.block_records) * this.record_bytes };
+    return { buf: this.blocks[Math.floor(k / this.block_records)]!, offset: (k % this.block_records) * this.record_bytes };
   }
 }

@@ -19,19 +19,19 @@ export function splitSentences(paragraph: string): string[] {
   let start = 0;
   for (let i = 0; i < text.length; i++) {
     const ch = text[i];
-    const cjk = CJK_END.test(ch);
+    const cjk = CJK_END.test(ch!);
     if (!cjk && ch !== '.' && ch !== '!' && ch !== '?') continue;
     let end = i + 1;
     // "?!", "...", and closing quotes belong to the sentence they end.
-    while (end < text.length && (CJK_END.test(text[end]) || '.!?'.includes(text[end]) || CLOSERS.has(text[end]))) end++;
+    while (end < text.length && (CJK_END.test(text[end]!) || '.!?'.includes(text[end]!) || CLOSERS.has(text[end]!))) end++;
     if (!cjk) {
-      if (end < text.length && !/\s/.test(text[end])) {
+      if (end < text.length && !/\s/.test(text[end]!)) {
         i = end - 1;
         continue;
       }
       let next = end;
-      while (next < text.length && /\s/.test(text[next])) next++;
-      if (next < text.length && !/[\p{Lu}\p{N}"'“‘(\[\p{Script=Han}]/u.test(text[next])) {
+      while (next < text.length && /\s/.test(text[next]!)) next++;
+      if (next < text.length && !/[\p{Lu}\p{N}"'“‘(\[\p{Script=Han}]/u.test(text[next]!)) {
         i = end - 1;
         continue;
       }
@@ -50,7 +50,7 @@ export function splitSentences(paragraph: string): string[] {
 /** Whether the word ending just before the period at `dot` is an abbreviation or an initial. */
 function isAbbreviation(text: string, from: number, dot: number): boolean {
   let w = dot;
-  while (w > from && !/\s/.test(text[w - 1])) w--;
+  while (w > from && !/\s/.test(text[w - 1]!)) w--;
   const word = text.slice(w, dot).replace(/^[("'“‘[]+/, '');
   if (word.length === 1 && /\p{L}/u.test(word)) return true;
   return ABBREVIATIONS.has(word.toLowerCase());

@@ -55,13 +55,13 @@ export class ShardWriter {
       if (this.fd === undefined || this.inShard === this.shard_examples) this.nextShard();
       const take = Math.min(order.length - k, this.shard_examples - this.inShard, 4096);
       for (let t = 0; t < take; t++) {
-        const { buf, offset } = records.locate(order[k + t]);
+        const { buf, offset } = records.locate(order[k + t]!);
         buf.copy(out, t * rb, offset, offset + rb);
       }
       let off = 0;
       while (off < take * rb) off += writeSync(this.fd as number, out, off, take * rb - off);
       this.inShard += take;
-      this.shards[this.shards.length - 1].num_examples += take;
+      this.shards[this.shards.length - 1]!.num_examples += take;
       this.total += take;
       k += take;
     }
@@ -231,7 +231,7 @@ function upperBound(sorted: readonly number[], x: number): number {
   let hi = sorted.length;
   while (lo < hi) {
     const mid = (lo + hi) >> 1;
-    if (sorted[mid] <= x) lo = mid + 1;
+    if (sorted[mid]! <= x) lo = mid + 1;
     else hi = mid;
   }
   return lo;

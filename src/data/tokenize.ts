@@ -87,7 +87,7 @@ export async function* tokenizeInWorkers(
   const dispatch = (): void => {
     const s = seq++;
     const reply = new Promise<Reply>((resolve, reject) => pending.set(s, { resolve, reject }));
-    workers[s % workers.length].postMessage({ seq: s, docs: batch.map((d) => d.sentences) });
+    workers[s % workers.length]!.postMessage({ seq: s, docs: batch.map((d) => d.sentences) });
     queue.push({ where: batch, reply, chars: batchSize });
     queuedChars += batchSize;
     batch = [];
@@ -97,8 +97,8 @@ export async function* tokenizeInWorkers(
     const head = queue.shift()!;
     queuedChars -= head.chars;
     const r = await head.reply;
-    if ('error' in r) throw new BertError(`tokenization failed: ${r.error}`, `${head.where[0].file}:${head.where[0].line}`);
-    for (let i = 0; i < r.docs.length; i++) yield { ...r.docs[i], file: head.where[i].file, line: head.where[i].line };
+    if ('error' in r) throw new BertError(`tokenization failed: ${r.error}`, `${head.where[0]!.file}:${head.where[0]!.line}`);
+    for (let i = 0; i < r.docs.length; i++) yield { ...r.docs[i]!, file: head.where[i]!.file, line: head.where[i]!.line };
   }
   try {
     for await (const doc of docs) {

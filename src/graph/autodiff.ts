@@ -128,7 +128,6 @@ const RULES: Record<string, Rule> = {
     const g0 = g!;
     const axis = constInt(axes!);
     const start = constInt(starts!);
-    const end = constInt(ends!);
     const after = sub(shapeOf(x!, axis, axis + 1), ends!);
     return [padAxis(g0, axis, start, after, x!.shape[axis]!)];
   },

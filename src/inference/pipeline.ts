@@ -211,7 +211,7 @@ export class BertInference implements InferenceModel {
           for (let s = 0; s < enc.input_ids.length; s++) {
             if (enc.attention_mask[s] === 0) continue;
             const row = column(states, b * S + s, H);
-            for (let h = 0; h < H; h++) sum[h] += row[h]!;
+            for (let h = 0; h < H; h++) sum[h]! += row[h]!;
             n++;
           }
           return Array.from(sum, (x) => x / n);

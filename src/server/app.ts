@@ -293,13 +293,13 @@ export function createServer(model: InferenceModel, options: ServerOptions = {})
     if (options.tokenizer !== undefined) {
       const enc = options.tokenizer.encode(text, undefined, { add_special_tokens: addSpecial });
       return enc.tokens.map((token, i) => {
-        const [start, stop] = enc.offsets[i];
+        const [start, stop] = enc.offsets[i]!;
         const special = enc.word_ids[i] === null;
-        return { id: enc.input_ids[i], text: special ? token : text.slice(start, stop), special, start: special ? null : start, stop: special ? null : stop };
+        return { id: enc.input_ids[i]!, text: special ? token : text.slice(start, stop), special, start: special ? null : start, stop: special ? null : stop };
       });
     }
     const { tokens, input_ids } = model.tokenize(text);
-    const out = tokens.map((token, i) => ({ id: input_ids[i], text: token, special: isSpecial(token), start: null, stop: null }));
+    const out = tokens.map((token, i) => ({ id: input_ids[i]!, text: token, special: isSpecial(token), start: null, stop: null }));
     if (addSpecial) return out;
     return out.filter((t, i) => !((i === 0 && t.text === '[CLS]') || (i === out.length - 1 && t.text === '[SEP]')));
   };

@@ -77,7 +77,7 @@ export class Batcher {
         new Promise<O>((resolve, reject) => {
           const item: Item = {
             input,
-            length: lengths[i],
+            length: lengths[i]!,
             round: startRound + Math.floor(i / this.options.maxBatchSize),
             seq: this.seq++,
             arrived: now,
@@ -106,7 +106,7 @@ export class Batcher {
     }
     // Insert in (round, seq) order; new requests usually land at the end, so search from there.
     let at = q.items.length;
-    while (at > 0 && before(item, q.items[at - 1])) at--;
+    while (at > 0 && before(item, q.items[at - 1]!)) at--;
     q.items.splice(at, 0, item);
     this.pendingCount++;
   }
@@ -117,13 +117,13 @@ export class Batcher {
     let full: { key: string; queue: Queue } | undefined;
     let wakeAt = Infinity;
     for (const [key, queue] of this.queues) {
-      const head = queue.items[0];
-      if (first === undefined || before(head, first.queue.items[0])) first = { key, queue };
+      const head = queue.items[0]!;
+      if (first === undefined || before(head, first.queue.items[0]!)) first = { key, queue };
       if (full === undefined && queue.items.length >= this.options.maxBatchSize) full = { key, queue };
       wakeAt = Math.min(wakeAt, head.arrived + this.options.maxWaitMs);
     }
     if (first === undefined) return undefined;
-    const ready = (q: Queue): boolean => q.items.length >= this.options.maxBatchSize || q.items[0].arrived + this.options.maxWaitMs <= now;
+    const ready = (q: Queue): boolean => q.items.length >= this.options.maxBatchSize || q.items[0]!.arrived + this.options.maxWaitMs <= now;
     if (ready(first.queue)) return first;
     if (full !== undefined) return full;
     for (const [key, queue] of this.queues) if (ready(queue)) return { key, queue };
@@ -174,7 +174,7 @@ export class Batcher {
     } catch (err) {
       this.options.onBatch?.(op.name, batch.length, Math.max(...batch.map((it) => it.length)), (performance.now() - start) / 1000);
       // One input can fail a whole call; rerun alone so only its own request sees the error.
-      if (batch.length === 1) batch[0].reject(err);
+      if (batch.length === 1) batch[0]!.reject(err);
       else for (const item of batch) await this.run(op, [item]);
       return;
     }

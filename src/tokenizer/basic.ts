@@ -80,7 +80,7 @@ export function basicTokenize(text: string, lowercase: boolean): BasicWord[] {
   while (i < text.length) {
     const cp = text.codePointAt(i)!;
     const width = cp > 0xffff ? 2 : 1;
-    const ch = width === 1 ? text[i] : text.slice(i, i + 2);
+    const ch = width === 1 ? text[i]! : text.slice(i, i + 2);
     const kind = kindOf(ch, cp);
     if (kind === Kind.Space) flush();
     else if (kind === Kind.Cjk) {
@@ -97,7 +97,7 @@ export function basicTokenize(text: string, lowercase: boolean): BasicWord[] {
 }
 
 function withEnds(chars: string[], starts: number[]): BasicWord {
-  return { chars, starts, ends: starts.map((s, k) => s + chars[k].length) };
+  return { chars, starts, ends: starts.map((s, k) => s + chars[k]!.length) };
 }
 
 /**
@@ -120,12 +120,14 @@ function lowerAndStripAccents(chars: string[], starts: number[]): BasicWord {
   }
   const out: BasicWord = { chars: [], starts: [], ends: [] };
   for (let k = 0; k < chars.length; k++) {
-    let piece = aligned[k];
+    let piece = aligned[k]!;
     if (piece.charCodeAt(0) >= 128 || piece.length > 1) piece = piece.normalize('NFD').replace(MN, '');
+    const start = starts[k]!;
+    const end = start + chars[k]!.length;
     for (const c of piece) {
       out.chars.push(c);
-      out.starts.push(starts[k]);
-      out.ends.push(starts[k] + chars[k].length);
+      out.starts.push(start);
+      out.ends.push(end);
     }
   }
   return out;
@@ -134,9 +136,9 @@ function lowerAndStripAccents(chars: string[], starts: number[]): BasicWord {
 function splitOnPunctuation(word: BasicWord, out: BasicWord[]): void {
   let current: BasicWord | undefined;
   for (let k = 0; k < word.chars.length; k++) {
-    const ch = word.chars[k];
+    const ch = word.chars[k]!;
     if (isPunctuation(ch)) {
-      out.push({ chars: [ch], starts: [word.starts[k]], ends: [word.ends[k]] });
+      out.push({ chars: [ch], starts: [word.starts[k]!], ends: [word.ends[k]!] });
       current = undefined;
     } else {
       if (current === undefined) {
@@ -144,8 +146,8 @@ function splitOnPunctuation(word: BasicWord, out: BasicWord[]): void {
         out.push(current);
       }
       current.chars.push(ch);
-      current.starts.push(word.starts[k]);
-      current.ends.push(word.ends[k]);
+      current.starts.push(word.starts[k]!);
+      current.ends.push(word.ends[k]!);
     }
   }
 }

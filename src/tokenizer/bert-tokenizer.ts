@@ -99,7 +99,7 @@ export class BertTokenizer {
 
   /** Word pieces of `text`, without special tokens. */
   tokenize(text: string): string[] {
-    return this.sequence(text).ids.map((id) => this.tokens[id]);
+    return this.sequence(text).ids.map((id) => this.tokens[id]!);
   }
 
   tokenToId(token: string): number {
@@ -180,7 +180,7 @@ export class BertTokenizer {
     const seq: Sequence = { ids: [], offsets: [], words: [] };
     const words = basicTokenize(text, this.lowercase);
     for (let w = 0; w < words.length; w++) {
-      const word = words[w];
+      const word = words[w]!;
       const key = word.chars.join('');
       let pieces = this.cache.get(key);
       if (pieces === undefined) {
@@ -190,7 +190,7 @@ export class BertTokenizer {
       }
       for (const p of pieces) {
         seq.ids.push(p.id);
-        seq.offsets.push([word.starts[p.from], word.ends[p.to - 1]]);
+        seq.offsets.push([word.starts[p.from]!, word.ends[p.to - 1]!]);
         seq.words.push(w);
       }
     }
@@ -224,10 +224,10 @@ export class BertTokenizer {
     };
     const append = (seq: Sequence, n: number, type: number): void => {
       for (let i = 0; i < n; i++) {
-        enc.input_ids.push(seq.ids[i]);
+        enc.input_ids.push(seq.ids[i]!);
         enc.token_type_ids.push(type);
-        enc.offsets.push(seq.offsets[i]);
-        enc.word_ids.push(seq.words[i]);
+        enc.offsets.push(seq.offsets[i]!);
+        enc.word_ids.push(seq.words[i]!);
         enc.sequence_ids.push(type);
       }
     };
@@ -238,14 +238,14 @@ export class BertTokenizer {
       append(b, lb, 1);
       if (addSpecial) special(this.specialIds.sep, 1);
     }
-    enc.tokens = enc.input_ids.map((id) => this.tokens[id]);
+    enc.tokens = enc.input_ids.map((id) => this.tokens[id]!);
     enc.attention_mask = enc.input_ids.map(() => 1);
     return enc;
   }
 
   private pad(enc: Encoding, length: number): void {
     while (enc.input_ids.length < length) {
-      enc.tokens.push(this.tokens[this.specialIds.pad]);
+      enc.tokens.push(this.tokens[this.specialIds.pad]!);
       enc.input_ids.push(this.specialIds.pad);
       enc.token_type_ids.push(0);
       enc.attention_mask.push(0);

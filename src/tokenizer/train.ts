@@ -57,8 +57,8 @@ class PairHeap {
     let i = h.length - 1;
     while (i > 0) {
       const p = (i - 1) >> 1;
-      if (!this.above(h[i], h[p])) break;
-      [h[i], h[p]] = [h[p], h[i]];
+      if (!this.above(h[i]!, h[p]!)) break;
+      [h[i], h[p]] = [h[p]!, h[i]!];
       i = p;
     }
   }
@@ -73,10 +73,10 @@ class PairHeap {
         const l = 2 * i + 1;
         const r = l + 1;
         let m = i;
-        if (l < h.length && this.above(h[l], h[m])) m = l;
-        if (r < h.length && this.above(h[r], h[m])) m = r;
+        if (l < h.length && this.above(h[l]!, h[m]!)) m = l;
+        if (r < h.length && this.above(h[r]!, h[m]!)) m = r;
         if (m === i) break;
-        [h[i], h[m]] = [h[m], h[i]];
+        [h[i], h[m]] = [h[m]!, h[i]!];
         i = m;
       }
     }
@@ -122,20 +122,21 @@ function learnVocab(wordCounts: Map<string, number>, vocabSize: number, minFrequ
   // Words with a symbol outside the alphabet can never be pieced; they take no part in merges.
   const words: number[][] = [];
   const wordFreq: number[] = [];
-  for (let i = 0; i < splitWords.length; i++) {
-    if (splitWords[i].every((s) => inVocab.has(s))) {
-      words.push(splitWords[i].map(idOf));
-      wordFreq.push(freqs[i]);
+  for (const [i, pieces] of splitWords.entries()) {
+    if (pieces.every((s) => inVocab.has(s))) {
+      words.push(pieces.map(idOf));
+      wordFreq.push(freqs[i]!);
     }
   }
   const pairCount = new Map<number, number>();
   const pairWords = new Map<number, Set<number>>();
   const heap = new PairHeap();
   const addPairs = (w: number, sign: 1 | -1, touched: Set<number>): void => {
-    const word = words[w];
+    const word = words[w]!;
+    const freq = wordFreq[w]!;
     for (let i = 0; i + 1 < word.length; i++) {
-      const key = word[i] * KEY + word[i + 1];
-      pairCount.set(key, (pairCount.get(key) ?? 0) + sign * wordFreq[w]);
+      const key = word[i]! * KEY + word[i + 1]!;
+      pairCount.set(key, (pairCount.get(key) ?? 0) + sign * freq);
       touched.add(key);
       if (sign > 0) {
         let set = pairWords.get(key);
@@ -154,7 +155,7 @@ function learnVocab(wordCounts: Map<string, number>, vocabSize: number, minFrequ
     if (count < minFrequency || count <= 0) break;
     const a = Math.floor(key / KEY);
     const b = key % KEY;
-    const merged = symbols[a] + symbols[b].slice(2);
+    const merged = symbols[a]! + symbols[b]!.slice(2);
     const c = idOf(merged);
     if (!inVocab.has(merged)) {
       vocab.push(merged);
@@ -162,14 +163,14 @@ function learnVocab(wordCounts: Map<string, number>, vocabSize: number, minFrequ
     }
     const touched = new Set<number>();
     for (const w of pairWords.get(key) ?? []) {
-      const word = words[w];
+      const word = words[w]!;
       addPairs(w, -1, touched);
       const next: number[] = [];
       for (let i = 0; i < word.length; i++) {
         if (i + 1 < word.length && word[i] === a && word[i + 1] === b) {
           next.push(c);
           i++;
-        } else next.push(word[i]);
+        } else next.push(word[i]!);
       }
       words[w] = next;
       addPairs(w, 1, touched);

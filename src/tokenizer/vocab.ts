@@ -33,8 +33,7 @@ export function readVocabFile(path: string): string[] {
 export function validateVocab(tokens: string[], where: (id: number) => string, file: string): void {
   if (tokens.length === 0) throw new BertError('vocabulary is empty', file);
   const seen = new Map<string, number>();
-  for (let i = 0; i < tokens.length; i++) {
-    const token = tokens[i];
+  for (const [i, token] of tokens.entries()) {
     if (token === '') throw new BertError('empty token', where(i));
     const first = seen.get(token);
     if (first !== undefined) {

@@ -160,10 +160,10 @@ function updateTensor(
 ): void {
   const n = p.length;
   for (let i = 0; i < n; i++) {
-    const gi = g[i];
-    const pi = fround(p[i] * decay);
-    const mi = fround(fround(m[i] * b1) + fround(gi * c1));
-    const vi = fround(v[i] * b2 + c2 * gi * gi);
+    const gi = g[i]!;
+    const pi = fround(p[i]! * decay);
+    const mi = fround(fround(m[i]! * b1) + fround(gi * c1));
+    const vi = fround(v[i]! * b2 + c2 * gi * gi);
     m[i] = mi;
     v[i] = vi;
     p[i] = pi + fround((negStepSize * mi) / (Math.sqrt(vi) / bc2Sqrt + eps));
@@ -216,7 +216,7 @@ export class GradAccumulator {
       if (g === undefined) throw new BertError(`GradAccumulator.add: no gradient for parameter '${name}'`);
       if (g.length !== sum.length) throw new BertError(`GradAccumulator.add: gradient of '${name}' has ${g.length} values, expected ${sum.length}`);
       if (this.k === 0) sum.set(g);
-      else for (let i = 0; i < sum.length; i++) sum[i] += g[i];
+      else for (let i = 0; i < sum.length; i++) sum[i]! += g[i]!;
     }
     this.k += 1;
   }
@@ -227,7 +227,7 @@ export class GradAccumulator {
     const k = this.k;
     if (k > 1) {
       for (const sum of this.sums.values()) {
-        for (let i = 0; i < sum.length; i++) sum[i] /= k;
+        for (let i = 0; i < sum.length; i++) sum[i]! /= k;
       }
     }
     this.k = 0;

@@ -38,7 +38,7 @@ export function ema(values: ArrayLike<number>, weight: number): number[] {
   let s = 0;
   let n = 0;
   for (let i = 0; i < values.length; i++) {
-    const y = values[i];
+    const y = values[i]!;
     if (!Number.isFinite(y)) {
       out.push(y);
       continue;
@@ -74,8 +74,8 @@ function logTicks(lo: number, hi: number): number[] {
   const mults = b - a <= 2 ? [1, 2, 5] : [1];
   const ticks: number[] = [];
   for (let e = a; e <= b; e++) for (const m of mults) ticks.push(Number((m * 10 ** e).toPrecision(12)));
-  const first = ticks.filter((t) => t <= lo).pop() ?? ticks[0];
-  const last = ticks.find((t) => t >= hi) ?? ticks[ticks.length - 1];
+  const first = ticks.filter((t) => t <= lo).pop() ?? ticks[0]!;
+  const last = ticks.find((t) => t >= hi) ?? ticks[ticks.length - 1]!;
   return ticks.filter((t) => t >= first && t <= last);
 }
 
@@ -171,8 +171,8 @@ function pathData(xs: number[], ys: number[], sx: (v: number) => number, sy: (v:
   const parts: string[] = [];
   let pen = false;
   for (let i = 0; i < xs.length; i++) {
-    const px = sx(xs[i]);
-    const py = sy(ys[i]);
+    const px = sx(xs[i]!);
+    const py = sy(ys[i]!);
     if (!Number.isFinite(px) || !Number.isFinite(py)) {
       pen = false;
       continue;
@@ -190,11 +190,12 @@ export function lineChartSvg(series: LineSeries[], opts: ChartOptions = {}): str
   const maxPoints = opts.maxPoints ?? 2000;
   const ok = (y: number) => Number.isFinite(y) && (!opts.logY || y > 0);
   const prepared = series.map((s, i) => {
-    const color = s.color ?? PALETTE[i % PALETTE.length];
+    const color = s.color ?? PALETTE[i % PALETTE.length]!;
     const idx = thin(s.x.length, maxPoints);
     const raw = Array.from(s.y, (y) => (ok(y) ? y : NaN));
     const smooth = smoothing > 0 ? ema(raw, smoothing) : raw;
-    return { ...s, color, xs: idx.map((j) => s.x[j]), raw: idx.map((j) => raw[j]), ys: idx.map((j) => smooth[j]) };
+    // A y missing (y shorter than x) is a gap, like a non-finite one.
+    return { ...s, color, xs: idx.map((j) => s.x[j]!), raw: idx.map((j) => raw[j] ?? NaN), ys: idx.map((j) => smooth[j] ?? NaN) };
   });
   const allX = prepared.flatMap((s) => s.xs).filter(Number.isFinite);
   const allY = prepared.flatMap((s) => s.raw).filter(Number.isFinite);
@@ -202,8 +203,8 @@ export function lineChartSvg(series: LineSeries[], opts: ChartOptions = {}): str
   const [y0, y1] = allY.length ? [Math.min(...allY), Math.max(...allY)] : opts.logY ? [1, 10] : [0, 1];
   const xt = niceTicks(x0, x1 === x0 ? x0 + 1 : x1);
   const yt = opts.logY ? logTicks(y0, y1 === y0 ? y0 * 10 : y1) : niceTicks(y0, y1);
-  const [xa, xb] = [xt[0], xt[xt.length - 1]];
-  const [ya, yb] = [yt[0], yt[yt.length - 1]];
+  const [xa, xb] = [xt[0]!, xt[xt.length - 1]!];
+  const [ya, yb] = [yt[0]!, yt[yt.length - 1]!];
   const sx = (v: number) => f.left + ((v - xa) / (xb - xa)) * (f.right - f.left);
   const sy = opts.logY
     ? (v: number) => f.bottom - ((Math.log10(v) - Math.log10(ya)) / (Math.log10(yb) - Math.log10(ya))) * (f.bottom - f.top)
@@ -247,7 +248,7 @@ export function barChartSvg(data: BarGroups, opts: ChartOptions = {}): string {
   const hi = Math.max(0, ...values);
   const lo = Math.min(0, ...values);
   const yt = niceTicks(lo, hi === lo ? lo + 1 : hi * 1.08);
-  const [ya, yb] = [yt[0], yt[yt.length - 1]];
+  const [ya, yb] = [yt[0]!, yt[yt.length - 1]!];
   const sy = (v: number) => f.bottom - ((v - ya) / (yb - ya)) * (f.bottom - f.top);
   const out = header(f, opts);
   out.push(...yAxis(f, yt, sy));
@@ -257,8 +258,8 @@ export function barChartSvg(data: BarGroups, opts: ChartOptions = {}): string {
     const gx = f.left + c * groupW + groupW * 0.15;
     data.series.forEach((s, k) => {
       const v = s.values[c];
-      if (!Number.isFinite(v)) return;
-      const color = s.color ?? PALETTE[k % PALETTE.length];
+      if (v === undefined || !Number.isFinite(v)) return;
+      const color = s.color ?? PALETTE[k % PALETTE.length]!;
       const [top, bot] = [sy(Math.max(v, 0)), sy(Math.min(v, 0))];
       const x = gx + k * barW;
       out.push(`<rect class="bar" data-series="${escapeXml(s.name)}" x="${r(x + 1)}" y="${r(top)}" width="${r(barW - 2)}" height="${r(bot - top)}" fill="${color}"/>`);
@@ -268,7 +269,7 @@ export function barChartSvg(data: BarGroups, opts: ChartOptions = {}): string {
   });
   out.push(`<line x1="${f.left}" y1="${r(sy(0))}" x2="${f.right}" y2="${r(sy(0))}" stroke="#333"/>`);
   out.push(`<line x1="${f.left}" y1="${f.top}" x2="${f.left}" y2="${f.bottom}" stroke="#333"/>`);
-  out.push(...legend(f, data.series.map((s, k) => ({ name: s.name, color: s.color ?? PALETTE[k % PALETTE.length], bar: true }))));
+  out.push(...legend(f, data.series.map((s, k) => ({ name: s.name, color: s.color ?? PALETTE[k % PALETTE.length]!, bar: true }))));
   out.push('</svg>');
   return `${out.join('\n')}\n`;
 }

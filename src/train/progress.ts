@@ -201,7 +201,7 @@ function lineStep(line: string): number {
 /** Reads a `--log` file back (for plots and tests); a torn last line (a kill mid-write) is skipped. */
 export function readJsonlLog(path: string): StepRecord[] {
   const lines = readFileSync(path, 'utf8').split('\n');
-  while (lines.length > 0 && lines[lines.length - 1].trim() === '') lines.pop();
+  while (lines.length > 0 && lines[lines.length - 1]!.trim() === '') lines.pop();
   const out: StepRecord[] = [];
   for (const [i, line] of lines.entries()) {
     if (line.trim() === '') continue;

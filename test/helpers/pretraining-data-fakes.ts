@@ -19,7 +19,7 @@ export function fakeTokenizer(numWords = 300): PretrainingTokenizer {
         .filter((w) => w)
         .flatMap((w) => (ids.has(w) ? (Number(w.slice(1)) >= 100 ? [w, '##x', '##y'] : [w]) : ['[UNK]'])),
     tokenToId: (t) => ids.get(t) ?? 1,
-    idToToken: (id) => tokens[id],
+    idToToken: (id) => tokens[id]!,
     vocab: () => tokens.slice(),
     vocabSize: tokens.length,
     specialIds: { pad: 0, unk: 1, cls: 2, sep: 3, mask: 4 },

@@ -25,8 +25,8 @@ export function readConll(path: string): TaggedSentence[] {
     if (fields[0] === '-DOCSTART-') return flush();
     if (fields.length < 2) throw new BertError(`expected a word and a tag, got ${JSON.stringify(raw)}`, `${path}:${i + 1}`);
     if (words.length === 0) start = i + 1;
-    words.push(fields[0]);
-    tags.push(fields[fields.length - 1]);
+    words.push(fields[0]!);
+    tags.push(fields[fields.length - 1]!);
   });
   flush();
   if (sentences.length === 0) throw new BertError('no sentences', path);

@@ -31,7 +31,7 @@ function formatOf(path: string, format: ColumnOptions['format']): 'csv' | 'tsv' 
 function records(path: string, format: 'csv' | 'tsv' | 'jsonl'): { columns: string[]; rows: Array<{ get: (c: string) => string | undefined; line: number }> } {
   if (format === 'jsonl') {
     const rows = readJsonl(path);
-    const columns = rows.length > 0 ? Object.keys(rows[0].value) : [];
+    const columns = rows.length > 0 ? Object.keys(rows[0]!.value) : [];
     return {
       columns,
       rows: rows.map(({ value, line }) => ({
@@ -45,7 +45,7 @@ function records(path: string, format: 'csv' | 'tsv' | 'jsonl'): { columns: stri
     };
   }
   const all: Row[] = format === 'csv' ? readCsv(path) : readTsv(path);
-  const columns = all[0].fields;
+  const columns = all[0]!.fields;
   const index = new Map(columns.map((c, i) => [c, i]));
   return {
     columns,

@@ -48,11 +48,11 @@ export function readGlue(task: GlueTaskName, path: string): TextExample[] {
     if (fields.length < width) {
       throw new BertError(`${task} row has ${fields.length} TAB-separated columns, needs at least ${width}`, where);
     }
-    const label = fields[layout.label < 0 ? fields.length + layout.label : layout.label];
+    const label = fields[layout.label < 0 ? fields.length + layout.label : layout.label]!;
     if (layout.labels === undefined && !Number.isFinite(Number.parseFloat(label))) {
       throw new BertError(`${task} score ${JSON.stringify(label)} is not a number`, where);
     }
-    const ex: TextExample = { text_a: fields[layout.text_a], label, where };
+    const ex: TextExample = { text_a: fields[layout.text_a]!, label, where };
     if (layout.text_b !== undefined) ex.text_b = fields[layout.text_b];
     return ex;
   });

@@ -60,7 +60,7 @@ export function buildSquadFeatures(
     let answerStart = -1;
     let answerEnd = -1;
     if (opts.training && !ex.is_impossible && ex.answers.length > 0) {
-      const a = ex.answers[0];
+      const a = ex.answers[0]!;
       const startChar = a.answer_start;
       const endChar = startChar + a.text.length;
       if (ex.context.slice(startChar, endChar) !== a.text) {
@@ -68,8 +68,8 @@ export function buildSquadFeatures(
       }
       // First piece ending after the answer starts, last piece starting before it ends.
       for (let t = 0; t < doc.offsets.length; t++) {
-        if (answerStart < 0 && doc.offsets[t][1] > startChar) answerStart = t;
-        if (doc.offsets[t][0] < endChar) answerEnd = t;
+        if (answerStart < 0 && doc.offsets[t]![1] > startChar) answerStart = t;
+        if (doc.offsets[t]![0] < endChar) answerEnd = t;
       }
       if (answerStart < 0 || answerEnd < answerStart) {
         skipped.push({ id: ex.id, where: ex.where, reason: `answer ${JSON.stringify(a.text)} covers no piece of the context` });
@@ -93,8 +93,8 @@ export function buildSquadFeatures(
       const docOffset = input_ids.length;
       for (let i = 0; i < span.length; i++) {
         const t = span.start + i;
-        input_ids.push(doc.input_ids[t]);
-        offsets.push(doc.offsets[t]);
+        input_ids.push(doc.input_ids[t]!);
+        offsets.push(doc.offsets[t]!);
         token_is_max_context.push(isMaxContext(spans, window, t));
       }
       input_ids.push(sep);
@@ -164,7 +164,7 @@ export interface PostprocessOptions {
 /** Top-k indices of `logits` by value, highest first. */
 function topK(logits: ArrayLike<number>, k: number): number[] {
   return Array.from({ length: logits.length }, (_, i) => i)
-    .sort((a, b) => logits[b] - logits[a])
+    .sort((a, b) => logits[b]! - logits[a]!)
     .slice(0, k);
 }
 
@@ -183,23 +183,28 @@ export function postprocessSquad(
   const maxAnswer = opts.max_answer_length ?? 30;
   if (logits.length !== features.length) throw new BertError(`${logits.length} logit pairs for ${features.length} features`);
   const byExample = examples.map(() => [] as number[]);
-  features.forEach((f, i) => byExample[f.example_index].push(i));
+  features.forEach((f, i) => {
+    const own = byExample[f.example_index];
+    if (own === undefined) throw new BertError(`feature ${i} belongs to example ${f.example_index}, but there are ${examples.length} examples`);
+    own.push(i);
+  });
   return examples.map((ex, e) => {
     const candidates: SquadSpan[] = [];
     let nullScore = Infinity;
-    for (const fi of byExample[e]) {
-      const f = features[fi];
-      const { start, end } = logits[fi];
-      nullScore = Math.min(nullScore, start[0] + end[0]);
+    for (const fi of byExample[e]!) {
+      const f = features[fi]!;
+      const { start, end } = logits[fi]!;
+      nullScore = Math.min(nullScore, start[0]! + end[0]!);
       const starts = topK(start, nBest);
       const ends = topK(end, nBest);
       for (const s of starts) {
         const so = f.offsets[s];
-        if (so === null || !f.token_is_max_context[s]) continue;
+        // Logits past the feature's pieces (padding) have no offsets: not a span.
+        if (so === undefined || so === null || !f.token_is_max_context[s]) continue;
         for (const t of ends) {
           const eo = f.offsets[t];
-          if (eo === null || t < s || t - s + 1 > maxAnswer) continue;
-          candidates.push({ text: ex.context.slice(so[0], eo[1]), start: so[0], end: eo[1], score: start[s] + end[t] });
+          if (eo === undefined || eo === null || t < s || t - s + 1 > maxAnswer) continue;
+          candidates.push({ text: ex.context.slice(so[0], eo[1]), start: so[0], end: eo[1], score: start[s]! + end[t]! });
         }
       }
     }
@@ -213,10 +218,10 @@ export function postprocessSquad(
       seen.add(c.text);
       kept.push(c);
     }
-    const max = kept.length > 0 ? kept[0].score : 0;
+    const max = kept.length > 0 ? kept[0]!.score : 0;
     const exps = kept.map((c) => Math.exp(c.score - max));
     const total = exps.reduce((a, b) => a + b, 0);
-    const nbest = kept.map((c, i) => ({ ...c, probability: exps[i] / total }));
+    const nbest = kept.map((c, i) => ({ ...c, probability: exps[i]! / total }));
     const best = kept[0] ?? { text: '', start: 0, end: 0, score: -Infinity };
     return { id: ex.id, best, nbest, null_score: nullScore };
   });

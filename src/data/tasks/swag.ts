@@ -27,9 +27,9 @@ export function readSwag(path: string): ChoiceExample[] {
     const where = `${path}:${line}`;
     if (fields.length < header.length) throw new BertError(`row has ${fields.length} columns, the header ${header.length}`, where);
     const ex: ChoiceExample = {
-      context: fields[col.get(split ? 'sent1' : 'startphrase') as number],
-      start: split ? fields[col.get('sent2') as number] : '',
-      endings: endingCols.map((i) => fields[i]),
+      context: fields[col.get(split ? 'sent1' : 'startphrase') as number]!,
+      start: split ? fields[col.get('sent2') as number]! : '',
+      endings: endingCols.map((i) => fields[i]!),
       where,
     };
     if (labelCol !== undefined && fields[labelCol] !== '') {

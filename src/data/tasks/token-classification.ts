@@ -39,12 +39,12 @@ export function alignTokenLabels(
   const labels: number[] = [];
   const firstPiece = new Set<number>();
   for (let t = 0; t < enc.input_ids.length; t++) {
-    const word = enc.sequence_ids[t] === null ? null : charToWord[enc.offsets[t][0]];
+    const word = enc.sequence_ids[t] === null ? null : charToWord[enc.offsets[t]![0]];
     if (word === undefined || word === -1) throw new BertError(`piece ${enc.tokens[t]} starts outside every word`);
     word_ids.push(word);
     const first = word !== null && !firstPiece.has(word);
     if (first) firstPiece.add(word);
-    labels.push(first && tagIds !== undefined ? tagIds[word] : IGNORE_INDEX);
+    labels.push(first && tagIds !== undefined ? tagIds[word]! : IGNORE_INDEX);
   }
   return {
     input_ids: enc.input_ids,
@@ -61,13 +61,14 @@ export function alignTokenLabels(
  * a word without pieces gets `fallback` (the id of `O`, say).
  */
 export function wordPredictions(word_ids: ReadonlyArray<number | null>, pieceTagIds: ArrayLike<number>, wordCount: number, fallback: number): number[] {
+  if (pieceTagIds.length < word_ids.length) throw new BertError(`${pieceTagIds.length} piece predictions for ${word_ids.length} pieces`);
   const out = new Array<number>(wordCount).fill(fallback);
   const seen = new Set<number>();
   for (let t = 0; t < word_ids.length; t++) {
-    const w = word_ids[t];
+    const w = word_ids[t]!;
     if (w === null || seen.has(w)) continue;
     seen.add(w);
-    out[w] = pieceTagIds[t];
+    out[w] = pieceTagIds[t]!;
   }
   return out;
 }

@@ -42,8 +42,8 @@ export function f1Macro(preds: ArrayLike<number>, labels: ArrayLike<number>): nu
   checkSameLength(preds, labels, 'macro f1');
   const classes = new Set<number>();
   for (let i = 0; i < preds.length; i++) {
-    classes.add(preds[i]);
-    classes.add(labels[i]);
+    classes.add(preds[i]!);
+    classes.add(labels[i]!);
   }
   let sum = 0;
   for (const c of classes) sum += f1ForClass(preds, labels, c);
@@ -60,9 +60,11 @@ export function matthewsCorrcoef(preds: ArrayLike<number>, labels: ArrayLike<num
   const p = new Map<number, number>();
   let correct = 0;
   for (let i = 0; i < preds.length; i++) {
-    t.set(labels[i], (t.get(labels[i]) ?? 0) + 1);
-    p.set(preds[i], (p.get(preds[i]) ?? 0) + 1);
-    if (preds[i] === labels[i]) correct++;
+    const label = labels[i]!;
+    const pred = preds[i]!;
+    t.set(label, (t.get(label) ?? 0) + 1);
+    p.set(pred, (p.get(pred) ?? 0) + 1);
+    if (pred === label) correct++;
   }
   const s = preds.length;
   let pt = 0;
@@ -85,8 +87,8 @@ export function pearson(x: ArrayLike<number>, y: ArrayLike<number>): number {
   let mx = 0;
   let my = 0;
   for (let i = 0; i < n; i++) {
-    mx += x[i];
-    my += y[i];
+    mx += x[i]!;
+    my += y[i]!;
   }
   mx /= n;
   my /= n;
@@ -94,8 +96,8 @@ export function pearson(x: ArrayLike<number>, y: ArrayLike<number>): number {
   let sxx = 0;
   let syy = 0;
   for (let i = 0; i < n; i++) {
-    const dx = x[i] - mx;
-    const dy = y[i] - my;
+    const dx = x[i]! - mx;
+    const dy = y[i]! - my;
     sxy += dx * dy;
     sxx += dx * dx;
     syy += dy * dy;
@@ -107,13 +109,13 @@ export function pearson(x: ArrayLike<number>, y: ArrayLike<number>): number {
 
 /** 1-based ranks, ties sharing the mean of the ranks they span (scipy.stats.rankdata 'average'). */
 export function averageRanks(x: ArrayLike<number>): Float64Array {
-  const order = Array.from({ length: x.length }, (_, i) => i).sort((a, b) => x[a] - x[b]);
+  const order = Array.from({ length: x.length }, (_, i) => i).sort((a, b) => x[a]! - x[b]!);
   const ranks = new Float64Array(x.length);
   for (let i = 0; i < order.length; ) {
     let j = i;
-    while (j + 1 < order.length && x[order[j + 1]] === x[order[i]]) j++;
+    while (j + 1 < order.length && x[order[j + 1]!] === x[order[i]!]) j++;
     const mean = (i + j) / 2 + 1;
-    for (let k = i; k <= j; k++) ranks[order[k]] = mean;
+    for (let k = i; k <= j; k++) ranks[order[k]!] = mean;
     i = j + 1;
   }
   return ranks;

@@ -15,7 +15,7 @@ function splitTag(tag: string, where: string): [prefix: string, type: string] {
   if (tag === 'O' || tag === 'B' || tag === 'I' || tag === 'E' || tag === 'S') return [tag, '_'];
   if (!/^[BIES]-/.test(tag)) throw new BertError(`invalid tag ${JSON.stringify(tag)}: expected O or B-/I-/E-/S-TYPE`, where);
   const type = tag.slice(2);
-  return [tag[0], type === '' ? '_' : type];
+  return [tag[0]!, type === '' ? '_' : type];
 }
 
 function endOfChunk(prevTag: string, tag: string, prevType: string, type: string): boolean {
@@ -43,7 +43,7 @@ export function getEntities(seq: readonly string[] | readonly (readonly string[]
   let begin = 0;
   flat.push('O');
   for (let i = 0; i < flat.length; i++) {
-    const [tag, type] = splitTag(flat[i], `tag ${i}`);
+    const [tag, type] = splitTag(flat[i]!, `tag ${i}`);
     if (endOfChunk(prevTag, tag, prevType, type)) chunks.push({ type: prevType, start: begin, end: i - 1 });
     if (startOfChunk(prevTag, tag, prevType, type)) begin = i;
     prevTag = tag;
@@ -80,7 +80,7 @@ function score(correct: number, predicted: number, support: number): EntityScore
 export function entityScores(gold: readonly (readonly string[])[], pred: readonly (readonly string[])[]): EntityReport {
   if (gold.length !== pred.length) throw new BertError(`${pred.length} predicted sentences for ${gold.length} gold ones`);
   gold.forEach((g, i) => {
-    if (g.length !== pred[i].length) throw new BertError(`sentence ${i}: ${pred[i].length} predicted tags for ${g.length} words`);
+    if (g.length !== pred[i]!.length) throw new BertError(`sentence ${i}: ${pred[i]!.length} predicted tags for ${g.length} words`);
   });
   const key = (e: Entity): string => `${e.type}\u0000${e.start}\u0000${e.end}`;
   const goldEntities = getEntities(gold);
