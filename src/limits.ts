@@ -39,6 +39,8 @@ export const LIMITS = {
   inflateFloor: 1 * MiB,
   /** Longest line (in characters) of a pre-training JSONL file (max_seq_length 512: about 10 K). */
   jsonlLineChars: 64 * MiB,
+  /** Most tokens in a vocabulary (bert-base-multilingual: 120k; the largest WordPiece ones: 250k). */
+  vocabTokens: 1 << 20,
   /** Most shards one index.json may list (each holds one open file). */
   shards: 65536,
 } as const;

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type * as Hf from 'tokenizers';
 import { BertError } from '../errors.ts';
 import { readJsonFile } from '../io/json.ts';
-import { FILE_LIMITS } from '../limits.ts';
+import { FILE_LIMITS, LIMITS } from '../limits.ts';
 import type { SpecialTokenIds } from './types.ts';
 import { validateVocab } from './vocab.ts';
 
@@ -67,6 +67,7 @@ export function readTokenizerJson(path: string): TokenizerJson {
     throw new BertError('expected unk_token [UNK] and continuing_subword_prefix ##', path);
   }
   const entries = Object.entries(model.vocab);
+  if (entries.length > LIMITS.vocabTokens) throw new BertError(`vocabulary has ${entries.length} tokens, over the limit of ${LIMITS.vocabTokens}`, path);
   const vocab: string[] = new Array<string>(entries.length);
   for (const [token, id] of entries) {
     if (!Number.isInteger(id) || id < 0 || id >= entries.length || vocab[id] !== undefined) {

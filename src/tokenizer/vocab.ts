@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { BertError } from '../errors.ts';
-import { checkFileSize, FILE_LIMITS } from '../limits.ts';
+import { checkFileSize, FILE_LIMITS, LIMITS } from '../limits.ts';
 
 /** The five special tokens, in the order a new vocabulary puts them first (`[PAD]` = 0). */
 export const SPECIAL_TOKENS = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]'] as const;
@@ -15,6 +15,10 @@ export function readVocabFile(path: string): string[] {
   if (statSync(path).isDirectory()) throw new BertError('expected a vocab.txt file, got a directory', path);
   checkFileSize(path, FILE_LIMITS['vocab.txt'], 'vocab.txt');
   const bytes = readFileSync(path);
+  // Counted on the bytes, before a string per line exists: 60 MB of short lines are 10M tokens.
+  let newlines = 0;
+  for (let i = bytes.indexOf(0x0a); i !== -1; i = bytes.indexOf(0x0a, i + 1)) newlines++;
+  if (newlines > LIMITS.vocabTokens) throw new BertError(`vocabulary has ${newlines} or more lines, over the limit of ${LIMITS.vocabTokens} tokens`, path);
   let text: string;
   try {
     text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
@@ -32,6 +36,7 @@ export function readVocabFile(path: string): string[] {
 /** Checks a vocabulary (id -> token): not empty, no empty or duplicate token, has `[UNK]`. */
 export function validateVocab(tokens: string[], where: (id: number) => string, file: string): void {
   if (tokens.length === 0) throw new BertError('vocabulary is empty', file);
+  if (tokens.length > LIMITS.vocabTokens) throw new BertError(`vocabulary has ${tokens.length} tokens, over the limit of ${LIMITS.vocabTokens}`, file);
   const seen = new Map<string, number>();
   for (const [i, token] of tokens.entries()) {
     if (token === '') throw new BertError('empty token', where(i));
