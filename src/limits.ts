@@ -19,8 +19,8 @@ export const FILE_LIMITS = {
   'tokenizer_config.json': 16 * MiB,
   /** A shard index.json lists one line per 65536 examples. */
   'index.json': 64 * MiB,
-  /** Task files (TSV, CSV, JSONL, CoNLL, SQuAD JSON) are read whole: V8's longest string is 512 MiB. */
-  task: 512 * MiB,
+  /** Task files (TSV, CSV, JSONL, CoNLL, SQuAD JSON) are read whole (MNLI's train.tsv: 80 MB). */
+  task: 256 * MiB,
 } as const;
 
 /** Limits inside files, beside the file sizes. */
@@ -41,6 +41,10 @@ export const LIMITS = {
   jsonlLineChars: 64 * MiB,
   /** Most tokens in a vocabulary (bert-base-multilingual: 120k; the largest WordPiece ones: 250k). */
   vocabTokens: 1 << 20,
+  /** Most rows (lines) of a task file (MNLI's train set: 393k). */
+  taskRows: 1 << 21,
+  /** Most columns in one row of a TSV or CSV task file (GLUE's widest: 12). */
+  taskColumns: 4096,
   /** Most shards one index.json may list (each holds one open file). */
   shards: 65536,
 } as const;
