@@ -37,16 +37,18 @@ export const LIMITS = {
   inflateRatio: 64,
   /** ... or to this size whatever its ratio (small tensors of zeros compress much better). */
   inflateFloor: 1 * MiB,
-  /** Longest line (in characters) of a pre-training JSONL file (max_seq_length 512: about 10 K). */
-  jsonlLineChars: 64 * MiB,
+  /** Longest line (in characters) of a pre-training JSONL file (max_seq_length 512: about 10 K; 65535: 4.3 M). */
+  jsonlLineChars: 8 * MiB,
+  /** Longest line of a text corpus or of stdin, in bytes or characters (a paragraph: a few KB). */
+  textLine: 64 * MiB,
   /** Most tokens in a vocabulary (bert-base-multilingual: 120k; the largest WordPiece ones: 250k). */
   vocabTokens: 1 << 20,
   /** Most rows (lines) of a task file (MNLI's train set: 393k). */
   taskRows: 1 << 21,
   /** Most columns in one row of a TSV or CSV task file (GLUE's widest: 12). */
   taskColumns: 4096,
-  /** Most shards one index.json may list (each holds one open file). */
-  shards: 65536,
+  /** Most shards one index.json may list (each holds one open file; 65536 examples each). */
+  shards: 4096,
 } as const;
 
 export function formatBytes(n: number): string {

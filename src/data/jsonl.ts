@@ -223,15 +223,17 @@ function* fileLines(path: string): Generator<[number, string]> {
       const got = readSync(fd, block, 0, block.length, null);
       if (got === 0) break;
       const text = carry + decoder.write(block.subarray(0, got));
-      if (text.length - (text.lastIndexOf('\n') + 1) > LIMITS.jsonlLineChars) {
+      const tooLong = (): never => {
         throw new BertError(`line is longer than the limit of ${LIMITS.jsonlLineChars} characters`, `${path}:${lineNo + 1}`);
-      }
+      };
       let start = 0;
       for (let nl = text.indexOf('\n'); nl !== -1; nl = text.indexOf('\n', start)) {
+        if (nl - start > LIMITS.jsonlLineChars) tooLong();
         yield [++lineNo, text.slice(start, nl)];
         start = nl + 1;
       }
       carry = text.slice(start);
+      if (carry.length > LIMITS.jsonlLineChars) tooLong();
     }
     const last = carry + decoder.end();
     if (last) yield [++lineNo, last];
