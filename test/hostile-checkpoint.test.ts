@@ -140,6 +140,10 @@ test('a deflated storage may not claim more than 64 times its compressed size, n
   assert.ok(parsePytorchBin(rezip((e) => ({ data: deflateRawSync(e.data), method: 8, size: e.data.byteLength }))).size > 0);
   assert.throws(() => parsePytorchBin(rezip((e) => ({ data: e.data, method: 0, size: e.data.byteLength - 4 }))), bertError(/stored entry declares \d+ bytes but holds \d+/));
   assert.throws(() => parsePytorchBin(rezip(() => ({ data: zerosBomb(2), method: 8, size: 2 << 20 }))), bertError(/declares 2097152 bytes, over the \d+ it may hold/));
+  // A central directory entry whose extra field (where zip64 sizes live) runs past the end of the file.
+  const archive = zipArchive([{ name: 'a/data.pkl', data: Buffer.from('x'), method: 0 }]);
+  archive.writeUInt16LE(0xffff, archive.indexOf(Buffer.from([0x50, 0x4b, 0x01, 0x02])) + 30);
+  assert.throws(() => listZip(archive, 'x'), bertError(/central directory entry 0 runs past the end of the file/));
   const bomb = zipArchive([{ name: 'a/data/0', data: zerosBomb(4), method: 8, size: 4 << 20 }]);
   assert.throws(() => readZipEntry(bomb, listZip(bomb, 'x').get('a/data/0')!, 'x'), bertError(new RegExp(`over the limit of ${LIMITS.inflateRatio}x \\(a zip bomb\\?\\)`)));
 });

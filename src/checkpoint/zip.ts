@@ -59,6 +59,7 @@ export function listZip(file: Uint8Array, where: string): Map<string, ZipEntry> 
     const extraLen = v.getUint16(p + 30, true);
     const commentLen = v.getUint16(p + 32, true);
     let localHeaderOffset = v.getUint32(p + 42, true);
+    if (p + 46 + nameLen + extraLen + commentLen > file.byteLength) fail(`central directory entry ${k} runs past the end of the file`);
     const name = new TextDecoder().decode(file.subarray(p + 46, p + 46 + nameLen));
     // Zip64 extra field (id 1): 8-byte values replace, in order, whichever of the fields above are 0xFFFFFFFF.
     let e = p + 46 + nameLen;
@@ -68,9 +69,14 @@ export function listZip(file: Uint8Array, where: string): Map<string, ZipEntry> 
       const len = v.getUint16(e + 2, true);
       if (id === 1) {
         let q = e + 4;
-        if (size === 0xffffffff) (size = Number(v.getBigUint64(q, true))), (q += 8);
-        if (compressedSize === 0xffffffff) (compressedSize = Number(v.getBigUint64(q, true))), (q += 8);
-        if (localHeaderOffset === 0xffffffff) localHeaderOffset = Number(v.getBigUint64(q, true));
+        const u64 = (): number => {
+          if (q + 8 > Math.min(e + 4 + len, extraEnd)) fail(`zip64 field of central directory entry ${k} is too short`);
+          q += 8;
+          return Number(v.getBigUint64(q - 8, true));
+        };
+        if (size === 0xffffffff) size = u64();
+        if (compressedSize === 0xffffffff) compressedSize = u64();
+        if (localHeaderOffset === 0xffffffff) localHeaderOffset = u64();
       }
       e += 4 + len;
     }
