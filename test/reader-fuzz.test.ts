@@ -19,3 +19,14 @@ for (const [name, target] of Object.entries(fuzzTargets())) {
     );
   });
 }
+
+// Whole files replaced by the smallest documents of every JSON type, and by nothing.
+const TINY = ['', 'null', '0', '-1', 'true', '"s"', '[]', '{}', '[null]', '{"a":null}', '\n', '\u0000'];
+for (const [name, target] of Object.entries(fuzzTargets())) {
+  test(`${name} replaced by tiny documents: a value or a one-line error naming the file`, () => {
+    for (const doc of TINY) {
+      // `insert` at 0 after `truncate` at 0: the file is exactly `doc`.
+      runCase(target, [{ kind: 'truncate', at: 0 }, { kind: 'insert', at: 0, bytes: [...Buffer.from(doc)] }], root);
+    }
+  });
+}

@@ -122,6 +122,7 @@ export function readJsonlRecords(path: string): { layout: RecordLayout; records:
     } catch (err) {
       throw new BertError(`not valid JSON (${oneLine((err as Error).message)})`, where);
     }
+    if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) throw new BertError('expected one JSON object per line', where);
     for (const f of FIELDS) {
       const v = obj[f];
       if (!Array.isArray(v) || !v.every((x) => typeof x === 'number' && Number.isFinite(x))) {

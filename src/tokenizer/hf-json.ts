@@ -59,6 +59,7 @@ export interface TokenizerJson {
 /** Reads a tokenizer.json that describes a BERT WordPiece tokenizer. */
 export function readTokenizerJson(path: string): TokenizerJson {
   const doc = readJsonFile(path, 'tokenizer.json', FILE_LIMITS['tokenizer.json']);
+  if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) throw new BertError('tokenizer.json must hold a JSON object', path);
   const model = (doc as { model?: { type?: string; vocab?: Record<string, number>; unk_token?: string; continuing_subword_prefix?: string } }).model;
   if (model?.type !== 'WordPiece' || typeof model.vocab !== 'object' || model.vocab === null) {
     throw new BertError(`expected a WordPiece model, got ${JSON.stringify(model?.type ?? null)}`, path);

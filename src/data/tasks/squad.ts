@@ -20,7 +20,7 @@ export function readSquad(path: string): SquadExample[] {
     if (e instanceof BertError) throw e;
     throw new BertError(`bad JSON: ${oneLine((e as Error).message)}`, path);
   }
-  const data = (json as { data?: unknown }).data;
+  const data = (json as { data?: unknown } | null)?.data;
   if (!Array.isArray(data)) fail(path, 'top level', 'expected {"data": [...]} as SQuAD files have');
   const out: SquadExample[] = [];
   data.forEach((article: any, ai: number) => {
