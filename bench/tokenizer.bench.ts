@@ -3,7 +3,7 @@
 // lines through Hugging Face's Rust tokenizer (the `tokenizers` binding, parallelism off).
 import { readFileSync } from 'node:fs';
 import { BertTokenizer } from '../src/tokenizer/index.ts';
-import { hfBertTokenizer } from '../src/tokenizer/hf-json.ts';
+import { hfBertTokenizer } from '../test/helpers/hf-tokenizer.ts';
 import { sharedData } from '../test/helpers/shared-data.ts';
 
 const FILES = ['wikitext-2/wiki.test.raw', 'wikitext-2/wiki.valid.tokens', 'wikitext-2/wiki.test.tokens'];

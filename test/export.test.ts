@@ -75,14 +75,14 @@ describe('bert export loads in transformers.js (offline, absolute path)', () => 
     for (const text of ['w10 [MASK] w20', '[MASK] w7 w8 w9']) {
       const theirs = (await unmasker(text, { top_k: 5 })) as Array<{ score: number; token: number; token_str: string }>;
       const mine = (await ours.fillMask([text], 5))[0]![0]!;
-      assert.deepEqual(theirs.map((p) => p.token), mine.map((p) => p.token_id));
-      assert.deepEqual(theirs.map((p) => p.token_str), mine.map((p) => p.token));
+      assert.deepEqual(theirs.map((p) => p.token), mine.map((p) => p.token));
+      assert.deepEqual(theirs.map((p) => p.token_str), mine.map((p) => p.token_str));
       assert.ok(maxDiff(theirs.map((p) => p.score), mine.map((p) => p.score)) < 1e-5, text);
     }
     const q8 = await tjs('fill-mask', out, 'q8');
     const theirs = (await q8('w10 [MASK] w20', { top_k: 99 })) as Array<{ score: number; token: number }>;
     const mine = (await ours.fillMask(['w10 [MASK] w20'], 99))[0]![0]!;
-    const byId = new Map(mine.map((p) => [p.token_id, p.score]));
+    const byId = new Map(mine.map((p) => [p.token, p.score]));
     assert.ok(maxDiff(theirs.map((p) => p.score), theirs.map((p) => byId.get(p.token)!)) < 0.01);
     await ours.dispose();
   });

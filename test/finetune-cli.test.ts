@@ -4,7 +4,8 @@ import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { evaluateModel, finetune, predictRecords } from '../src/train/finetune.ts';
+import { evaluateModel, predictRecords } from '../src/train/finetune-eval.ts';
+import { finetune } from '../src/train/finetune.ts';
 import * as data from './helpers/finetune-data.ts';
 import { tinyModelFolder } from './helpers/tiny-model.ts';
 

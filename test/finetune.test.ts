@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { loadCheckpoint } from '../src/checkpoint/folder.ts';
 import { readConfigJson } from '../src/model/config.ts';
-import { evaluateModel, finetune, type FinetuneOptions } from '../src/train/finetune.ts';
+import { evaluateModel } from '../src/train/finetune-eval.ts';
+import { finetune, type FinetuneOptions } from '../src/train/finetune.ts';
 import * as data from './helpers/finetune-data.ts';
 import { tinyModelFolder } from './helpers/tiny-model.ts';
 

@@ -112,11 +112,21 @@ describe('inference pipelines on fixtures/bert-tiny', () => {
       const z = logits.reduce((a, x) => a + Math.exp(x), 0);
       const probs = logits.map((x) => Math.exp(x) / z);
       const best = probs.map((p, id) => [p, id] as const).sort((a, b) => b[0] - a[0]).slice(0, 3);
-      assert.deepEqual(masks![j]!.map((p) => p.token_id), best.map(([, id]) => id));
+      assert.deepEqual(masks![j]!.map((p) => p.token), best.map(([, id]) => id));
       assert.ok(maxDiff(masks![j]!.map((p) => p.score), best.map(([p]) => p)) < 1e-5);
-      assert.equal(masks![j]![0]!.token, `w${best[0]![1]}`);
+      assert.equal(masks![j]![0]!.token_str, `w${best[0]![1]}`);
     }
     await assert.rejects(model.fillMask(['no mask here'], 3), /no \[MASK\]/);
+  });
+
+  test('tokenCount: what the model reads, untruncated; a literal [MASK] is one token, as fill-mask reads it', () => {
+    // The tiny vocabulary has w0..w99: each "wN" is one token; [CLS] and [SEP] (and a pair's second [SEP]) count.
+    assert.equal(model.tokenCount('w10 w20 w30'), 5);
+    assert.equal(model.tokenCount(['w10 w20', 'w30']), 6);
+    const long = Array.from({ length: model.maxLength + 5 }, (_, i) => `w${i % 90}`).join(' ');
+    assert.equal(model.tokenCount(long), model.maxLength + 7);
+    assert.equal(model.tokenCount('w10 [MASK] w20 [MASK]', { masks: true }), 6);
+    assert.equal(model.tokenCount('w10 [MASK] w20', { masks: true }), model.encodeWithMasks('w10 [MASK] w20').input_ids.length);
   });
 
   test('other heads refuse with a message naming the checkpoint class', async () => {
@@ -263,7 +273,7 @@ describe('CLI', () => {
     const dir = tinyModelFolder();
     const fm = cli(['fill-mask', '--model', dir, '--top-k', '2', 'w10 [MASK] w20']);
     assert.equal(fm.status, 0, fm.stderr);
-    const preds = JSON.parse(fm.stdout) as Array<Array<{ token: string; token_id: number; score: number }>>;
+    const preds = JSON.parse(fm.stdout) as Array<Array<{ score: number; token: number; token_str: string; sequence: string }>>;
     assert.equal(preds.length, 1);
     assert.equal(preds[0]!.length, 2);
     assert.ok(preds[0]![0]!.score >= preds[0]![1]!.score);

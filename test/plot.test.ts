@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { barChartSvg, ema, formatTick, lineChartSvg, niceTicks, writeLossCurveSvg } from '../src/train/plot.ts';
-import { writePretrainCurves, type StepRecord } from '../src/train/pretrain.ts';
+import { writePretrainCurves, type PretrainStepRecord } from '../src/train/pretrain.ts';
 
 interface Element {
   name: string;
@@ -148,7 +148,7 @@ test('pre-training curves: losses in loss.svg, accuracies against dashed baselin
   const dir = mkdtempSync(join(tmpdir(), 'plot-'));
   try {
     // NSP accuracy climbs from 0.40 to 0.80 across a baseline of 0.55; MLM sits at 0.10
-    const history: StepRecord[] = Array.from({ length: 200 }, (_, i) => ({
+    const history: PretrainStepRecord[] = Array.from({ length: 200 }, (_, i) => ({
       step: i + 1, steps: 200, loss: 7 - i / 100, mlm_loss: 6.3 - i / 100, nsp_loss: 0.7, mlm_accuracy: 0.1,
       nsp_accuracy: 0.4 + (0.4 * i) / 199, lr: 1e-4, grad_norm: 1, tokens_per_second: 1000,
     }));

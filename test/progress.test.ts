@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { test } from 'node:test';
-import { formatDuration, JsonlLog, ProgressReporter, readJsonlLog } from '../src/train/progress.ts';
+import { JsonlLog, readJsonlLog } from '../src/train/jsonl-log.ts';
+import { formatDuration, ProgressReporter } from '../src/train/progress.ts';
 
 function sink(): { stream: Writable; text: () => string } {
   let text = '';

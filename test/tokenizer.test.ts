@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import type * as Hf from 'tokenizers';
 import { BertTokenizer } from '../src/tokenizer/index.ts';
+import type * as Hf from 'tokenizers';
+import { hf, hfBertTokenizer } from './helpers/hf-tokenizer.ts';
 import { sharedData } from './helpers/shared-data.ts';
 
 // Expected outputs come from google-research/bert's tokenization.py, produced once by
@@ -21,7 +21,6 @@ interface Fixture {
 const here = dirname(fileURLToPath(import.meta.url));
 const VOCABS = ['bert-base-uncased', 'bert-base-cased', 'bert-base-chinese'] as const;
 const fixture = (name: string): Fixture => JSON.parse(readFileSync(join(here, '..', 'fixtures', 'tokenizer', `${name}.json`), 'utf8')) as Fixture;
-const hf = createRequire(import.meta.url)('tokenizers') as typeof Hf;
 
 const loaded = new Map<string, BertTokenizer | undefined>();
 function tokenizerFor(name: string): BertTokenizer | undefined {
@@ -96,40 +95,73 @@ function codePointToUtf16(text: string): number[] {
   return map;
 }
 
-test("offsets and word ids agree with Hugging Face's Rust tokenizer (an independent implementation)", async (t) => {
+/** The hand-picked cases and the real lines of a vocabulary's fixture, as texts. */
+function fixtureTexts(name: string): string[] {
+  const fx = fixture(name);
+  const lines = new Map<string, string[] | undefined>();
+  const texts = fx.cases.map((c) => c.text);
+  for (const r of fx.real) {
+    if (!lines.has(r.file)) lines.set(r.file, realLines(r.file));
+    const l = lines.get(r.file);
+    if (l) texts.push(realText(r, l));
+  }
+  return texts;
+}
+
+/** Runs `body` for each real vocabulary's tokenizer, saved to a temporary folder and loaded from it by the binding. */
+async function withSavedTokenizers(t: TestContext, body: (name: string, tok: BertTokenizer, dir: string, rust: Hf.Tokenizer) => Promise<void>): Promise<void> {
   for (const name of VOCABS) {
     const tok = tokenizerFor(name);
     if (!tok) return t.skip('vocab not in ../shared/data');
     const saved = mkdtempSync(join(tmpdir(), 'bert-ts-test-'));
     try {
       tok.save(saved);
-      const rust = hf.Tokenizer.fromFile(join(saved, 'tokenizer.json'));
-      const fx = fixture(name);
-      const lines = new Map<string, string[] | undefined>();
-      const texts = fx.cases.map((c) => c.text);
-      for (const r of fx.real) {
-        if (!lines.has(r.file)) lines.set(r.file, realLines(r.file));
-        const l = lines.get(r.file);
-        if (l) texts.push(realText(r, l));
-      }
-      for (const text of texts) {
-        const theirs = await rust.encode(text, null, { addSpecialTokens: false });
-        const ours = tok.encode(text, undefined, { add_special_tokens: false });
-        // The Rust BertNormalizer lowercases one character at a time, so a word-final capital sigma
-        // becomes σ there but ς in Python's str.lower() (and here): the one place the two disagree.
-        if (tok.lowercase && /Σ(?!\p{L})/u.test(text)) {
-          assert.notDeepEqual(theirs.getTokens(), ours.tokens);
-          continue;
-        }
-        assert.deepEqual(ours.tokens, theirs.getTokens(), JSON.stringify(text));
-        const m = codePointToUtf16(text);
-        assert.deepEqual(ours.offsets, theirs.getOffsets().map(([s, e]) => [m[s!], m[e!]]), JSON.stringify(text));
-        assert.deepEqual(ours.word_ids, theirs.getWordIds(), JSON.stringify(text));
-      }
+      await body(name, tok, saved, hf.Tokenizer.fromFile(join(saved, 'tokenizer.json')));
     } finally {
       rmSync(saved, { recursive: true, force: true });
     }
   }
+}
+
+test("offsets and word ids agree with Hugging Face's Rust tokenizer (an independent implementation)", async (t) => {
+  await withSavedTokenizers(t, async (name, tok, _dir, rust) => {
+    for (const text of fixtureTexts(name)) {
+      const theirs = await rust.encode(text, null, { addSpecialTokens: false });
+      const ours = tok.encode(text, undefined, { add_special_tokens: false });
+      // The Rust BertNormalizer lowercases one character at a time, so a word-final capital sigma
+      // becomes σ there but ς in Python's str.lower() (and here): the one place the two disagree.
+      if (tok.lowercase && /Σ(?!\p{L})/u.test(text)) {
+        assert.notDeepEqual(theirs.getTokens(), ours.tokens);
+        continue;
+      }
+      assert.deepEqual(ours.tokens, theirs.getTokens(), JSON.stringify(text));
+      const m = codePointToUtf16(text);
+      assert.deepEqual(ours.offsets, theirs.getOffsets().map(([s, e]) => [m[s!], m[e!]]), JSON.stringify(text));
+      assert.deepEqual(ours.word_ids, theirs.getWordIds(), JSON.stringify(text));
+    }
+  });
+});
+
+test('tokenizer.json written in TypeScript: byte-identical to what `tokenizers` saves; the binding loads it and encodes texts and pairs as we do', async (t) => {
+  await withSavedTokenizers(t, async (name, tok, dir, rust) => {
+    // The reference file: the binding's own builders, saved by the binding.
+    hfBertTokenizer(tok.vocab(), tok.lowercase, tok.specialIds).save(join(dir, 'reference.json'), true);
+    assert.equal(readFileSync(join(dir, 'tokenizer.json'), 'utf8'), readFileSync(join(dir, 'reference.json'), 'utf8'), name);
+    // Word-final capital sigma lowercases differently in Rust (see the offsets test above).
+    const comparable = (text: string) => !(tok.lowercase && /Σ(?!\p{L})/u.test(text));
+    for (const text of fixtureTexts(name).filter(comparable)) {
+      const theirs = await rust.encode(text);
+      const mine = tok.encode(text);
+      assert.deepEqual(mine.input_ids, theirs.getIds(), JSON.stringify(text));
+      assert.deepEqual(mine.tokens, theirs.getTokens(), JSON.stringify(text));
+    }
+    for (const { a, b } of fixture(name).pairs.filter((p) => comparable(p.a) && comparable(p.b))) {
+      const theirs = await rust.encode(a, b);
+      const mine = tok.encode(a, b);
+      assert.deepEqual(mine.input_ids, theirs.getIds(), JSON.stringify([a, b]));
+      assert.deepEqual(mine.token_type_ids, theirs.getTypeIds(), JSON.stringify([a, b]));
+    }
+  });
 });
 
 test('encode: every field, worked by hand (UTF-16 offsets across an emoji)', (t) => {

@@ -8,8 +8,8 @@ import { openPretrainingData } from '../data/dataset.ts';
 import { makePretrainingData } from '../data/make.ts';
 import { makeConfig } from '../model/config.ts';
 import { trainWordPieceVocab } from '../tokenizer/train.ts';
-import { JsonlLog } from '../train/progress.ts';
-import { pretrain, writePretrainCurves, type PretrainResult, type StepRecord } from '../train/pretrain.ts';
+import { JsonlLog } from '../train/jsonl-log.ts';
+import { pretrain, writePretrainCurves, type PretrainResult, type PretrainStepRecord } from '../train/pretrain.ts';
 import { FINETUNE_STAGE_DEFAULTS, finetuneComparison, type FinetuneComparison } from './start-finetune.ts';
 
 export interface StartOptions {
@@ -24,7 +24,7 @@ export interface StartOptions {
   /** Every n-th Brown document is held out for evaluation. */
   holdOutEvery: number;
   log: (line: string) => void;
-  onStep?: (r: StepRecord) => void;
+  onStep?: (r: PretrainStepRecord) => void;
   /** Fine-tune the pre-trained model and a random-init one on Brown POS tagging (default true). */
   finetune?: boolean;
 }

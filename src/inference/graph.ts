@@ -19,6 +19,7 @@ import {
   type ModelContext,
 } from '../model/bert.ts';
 import type { BertConfig } from '../model/config.ts';
+import { checkParam } from '../model/runner.ts';
 import { CompiledGraph } from '../runtime/session.ts';
 import { fusedBertModel } from './fused.ts';
 import { quantizeDynamicInt8 } from './quantize.ts';
@@ -105,7 +106,7 @@ export function buildInferenceGraph(config: BertConfig, weights: ReadonlyMap<str
   const outputs = outputsFor(ctx, inputs, encoder(ctx, inputs, opts.fused ?? true), purpose);
   for (const [name, v] of ctx.params) {
     const t = weights.get(name);
-    if (t !== undefined) ctx.graph.freeze(v, t.data);
+    if (t !== undefined) ctx.graph.freeze(v, checkParam(v, t).data);
   }
   const unfed = ctx.graph.params().filter((v) => usedBy(outputs).has(v));
   if (unfed.length > 0) throw new BertError(`the model has no ${unfed.map((v) => v.name).join(', ')} (needed for ${purpose.kind})`);

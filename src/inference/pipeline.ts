@@ -3,11 +3,11 @@
 // requests are tokenized, sorted into length buckets, run batch by batch, and returned in order.
 import { availableParallelism } from 'node:os';
 import { loadCheckpoint } from '../checkpoint/folder.ts';
-import { bertParameterShapes, describeMatch, matchState, type BertHead } from '../checkpoint/keys.ts';
+import { bertParameterShapes, type BertHead } from '../checkpoint/keys.ts';
 import type { FloatTensor } from '../checkpoint/tensor.ts';
+import { loadWeights } from '../checkpoint/weights.ts';
 import { BertError } from '../errors.ts';
 import type { BertConfig } from '../model/config.ts';
-import { initParams } from '../model/init.ts';
 import type { CompiledGraph, HostTensor } from '../runtime/session.ts';
 import { BertTokenizer } from '../tokenizer/bert-tokenizer.ts';
 import type { Encoding } from '../tokenizer/types.ts';
@@ -75,25 +75,22 @@ export function numLabelsOf(config: BertConfig, tensors: ReadonlyMap<string, Flo
   return tensors.get('classifier.weight')?.shape[0] ?? 2;
 }
 
-export interface LoadedWeights {
+export interface HeadWeights {
   head: BertHead;
   numLabels: number;
-  /** The checkpoint's tensors plus fresh ones for what it lacked. */
+  /** The checkpoint's tensors plus fresh ones for what it lacked (loadWeights). */
   weights: Map<string, FloatTensor>;
 }
 
-/** Matches a checkpoint against its head's parameters as from_pretrained does, logging the HF messages. */
-export function resolveWeights(dir: string, log: (line: string) => void): LoadedWeights & { config: BertConfig } {
+/** A model folder's weights under the head it carries, loaded as from_pretrained does (loadWeights). */
+export function resolveWeights(dir: string, log: (line: string) => void): HeadWeights & { config: BertConfig } {
   const ckpt = loadCheckpoint(dir);
   const head = detectHead(ckpt.config, ckpt.tensors);
   const numLabels = numLabelsOf(ckpt.config, ckpt.tensors);
-  const expected = bertParameterShapes(ckpt.config, head, numLabels);
-  const match = matchState(expected, ckpt.tensors, ckpt.source);
-  for (const line of describeMatch(match, CLASS_OF_HEAD[head], dir)) log(line);
-  const weights = new Map(ckpt.tensors);
-  const fresh = initParams(new Map(match.missing.map((k) => [k, expected.get(k)!])), ckpt.config, 0);
-  for (const [k, t] of fresh) weights.set(k, t);
-  return { config: ckpt.config, head, numLabels, weights };
+  const shapes = bertParameterShapes(ckpt.config, head, numLabels);
+  const { params } = loadWeights(ckpt, { shapes, modelName: CLASS_OF_HEAD[head], config: ckpt.config, seed: 0, say: log });
+  // Unexpected tensors stay: a BertForMaskedLM checkpoint that kept its pooler can still pool with it.
+  return { config: ckpt.config, head, numLabels, weights: new Map([...ckpt.tensors, ...params]) };
 }
 
 export async function loadInferenceModel(dir: string, opts: LoadOptions = {}): Promise<InferenceModel & BertInference> {
@@ -103,7 +100,8 @@ export async function loadInferenceModel(dir: string, opts: LoadOptions = {}): P
   return new BertInference(config, head, numLabels, weights, tokenizer, opts);
 }
 
-const column = (data: Float32Array, row: number, width: number): Float32Array => data.subarray(row * width, (row + 1) * width);
+/** Row `row` of a row-major (rows, width) matrix. */
+const rowOf = (data: Float32Array, index: number, width: number): Float32Array => data.subarray(index * width, (index + 1) * width);
 
 export class BertInference implements InferenceModel {
   readonly task: InferenceTask;
@@ -129,6 +127,12 @@ export class BertInference implements InferenceModel {
   tokenize(text: string): { tokens: string[]; input_ids: number[] } {
     const e = this.tokenizer.encode(text, undefined, { max_length: this.maxLength });
     return { tokens: e.tokens, input_ids: e.input_ids };
+  }
+
+  tokenCount(input: string | [string, string], opts: { masks?: boolean } = {}): number {
+    if (typeof input !== 'string') return this.tokenizer.encode(input[0], input[1]).input_ids.length;
+    if (opts.masks === true) return this.encodeWithMasks(input, Infinity).input_ids.length;
+    return this.tokenizer.encode(input).input_ids.length;
   }
 
   private session(purpose: GraphPurpose): Promise<CompiledGraph> {
@@ -200,17 +204,17 @@ export class BertInference implements InferenceModel {
     const purpose: GraphPurpose = { kind: 'states', layers: opts.pooling === 'pooler' ? [] : layers, pooler: opts.pooling === 'pooler' };
     return this.runBuckets(encodings, purpose, (out, b, S, enc) => {
       let v: number[];
-      if (opts.pooling === 'pooler') v = Array.from(column(out.pooler_output!.data as Float32Array, b, H));
+      if (opts.pooling === 'pooler') v = Array.from(rowOf(out.pooler_output!.data as Float32Array, b, H));
       else {
         v = layers.flatMap((l) => {
           const states = out[`hidden.${l}`]!.data as Float32Array;
-          if (opts.pooling === 'cls') return Array.from(column(states, b * S, H));
+          if (opts.pooling === 'cls') return Array.from(rowOf(states, b * S, H));
           // Mean over the real tokens ([CLS] and [SEP] included), as sentence-transformers does.
           const sum = new Float64Array(H);
           let n = 0;
           for (let s = 0; s < enc.input_ids.length; s++) {
             if (enc.attention_mask[s] === 0) continue;
-            const row = column(states, b * S + s, H);
+            const row = rowOf(states, b * S + s, H);
             for (let h = 0; h < H; h++) sum[h]! += row[h]!;
             n++;
           }
@@ -227,7 +231,7 @@ export class BertInference implements InferenceModel {
     const encodings = this.tokenizer.encodeBatch(texts, { max_length: this.maxLen(opts.maxLength) });
     return this.runBuckets(encodings, { kind: 'states', layers, pooler: false }, (out, b, S, enc) => ({
       tokens: enc.tokens,
-      hidden_states: enc.tokens.map((_, s) => layers.flatMap((l) => Array.from(column(out[`hidden.${l}`]!.data as Float32Array, b * S + s, H)))),
+      hidden_states: enc.tokens.map((_, s) => layers.flatMap((l) => Array.from(rowOf(out[`hidden.${l}`]!.data as Float32Array, b * S + s, H)))),
     }));
   }
 
@@ -254,11 +258,11 @@ export class BertInference implements InferenceModel {
       // P is the batch's mask count, set by feedPositions just before this batch ran.
       (out, b, _S, enc, i) =>
         positions[i]!.map((s, j) => {
-          const probs = softmax(column(out.prediction_logits!.data as Float32Array, b * P + j, V));
+          const probs = softmax(rowOf(out.prediction_logits!.data as Float32Array, b * P + j, V));
           return topK(probs, k).map((id) => {
             const ids = enc.input_ids.slice();
             ids[s] = id;
-            return { token: this.tokenizer.idToToken(id), token_id: id, score: probs[id]!, sequence: this.tokenizer.decode(ids, { skipSpecialTokens: true }) };
+            return { score: probs[id]!, token: id, token_str: this.tokenizer.idToToken(id), sequence: this.tokenizer.decode(ids, { skipSpecialTokens: true }) };
           });
         }),
       feedPositions,
@@ -267,9 +271,10 @@ export class BertInference implements InferenceModel {
 
   /**
    * `[CLS] text [SEP]` where each literal "[MASK]" in the text is the mask token, as Hugging Face's
-   * tokenizers treat special tokens written in the input (our WordPiece splits it as plain text).
+   * tokenizers treat special tokens written in the input (our WordPiece splits it as plain text);
+   * cut to `maxLength` tokens.
    */
-  encodeWithMasks(text: string): Encoding {
+  encodeWithMasks(text: string, maxLength = this.maxLength): Encoding {
     const parts = text.split('[MASK]');
     const enc = this.tokenizer.encode('', undefined, { add_special_tokens: false });
     const push = (e: Encoding, shift: number, word: number) => {
@@ -301,7 +306,7 @@ export class BertInference implements InferenceModel {
         at += '[MASK]'.length;
       }
     });
-    const budget = this.maxLength - 2;
+    const budget = maxLength - 2;
     const n = Math.min(enc.input_ids.length, budget);
     const sp = this.tokenizer.specialIds;
     return {
@@ -326,7 +331,7 @@ export class BertInference implements InferenceModel {
     const regression = C === 1 || this.config.problem_type === 'regression';
     const multiLabel = this.config.problem_type === 'multi_label_classification';
     return this.runBuckets(encodings, { kind: 'sequence-classification', numLabels: C }, (out, b) => {
-      const logits = Array.from(column(out.logits!.data as Float32Array, b, C));
+      const logits = Array.from(rowOf(out.logits!.data as Float32Array, b, C));
       if (regression) return [{ label: 'score', score: logits[0]! }];
       const scores = opts.rawScores ? logits : multiLabel ? logits.map((x) => 1 / (1 + Math.exp(-x))) : softmax(logits);
       return topK(scores, k ?? C).map((i) => ({ label: this.label(i), score: scores[i]! }));
@@ -338,7 +343,7 @@ export class BertInference implements InferenceModel {
     const C = this.numLabels;
     const encodings = this.tokenizer.encodeBatch(texts, { max_length: this.maxLength });
     return this.runBuckets(encodings, { kind: 'token-classification', numLabels: C }, (out, b, S, enc) => {
-      const probs = enc.input_ids.map((_, s) => softmax(column(out.logits!.data as Float32Array, b * S + s, C)));
+      const probs = enc.input_ids.map((_, s) => softmax(rowOf(out.logits!.data as Float32Array, b * S + s, C)));
       return groupEntities(enc, probs, (i) => this.label(i));
     });
   }
@@ -356,7 +361,7 @@ export class BertInference implements InferenceModel {
     const windows = perQuestion.flat();
     const owner = perQuestion.flatMap((w, i) => w.map(() => i));
     const spans = await this.runBuckets(windows, { kind: 'question-answering' }, (out, b, S, enc, w) =>
-      bestSpans(enc, column(out.start_logits!.data as Float32Array, b, S), column(out.end_logits!.data as Float32Array, b, S), questions[owner[w]!]!.context, k),
+      bestSpans(enc, rowOf(out.start_logits!.data as Float32Array, b, S), rowOf(out.end_logits!.data as Float32Array, b, S), questions[owner[w]!]!.context, k),
     );
     const grouped = perQuestion.map(() => [] as Answer[][]);
     spans.forEach((s, w) => grouped[owner[w]!]!.push(s));

@@ -22,10 +22,13 @@ export interface TokenStates {
   hidden_states: number[][];
 }
 
+/** Hugging Face's fill-mask pipeline shape, everywhere (library, `bert fill-mask`, `bert serve`). */
 export interface MaskPrediction {
-  token: string;
-  token_id: number;
   score: number;
+  /** The token's id. */
+  token: number;
+  /** The token's text. */
+  token_str: string;
   /** The input with this token in place of the mask. */
   sequence: string;
 }
@@ -58,6 +61,11 @@ export interface InferenceModel {
   /** Max input length in tokens. */
   readonly maxLength: number;
   tokenize(text: string): { tokens: string[]; input_ids: number[] };
+  /**
+   * Tokens the model reads for a text or a text pair, specials included, before any truncation (what
+   * a server checks against its length limit). With `masks`, each literal "[MASK]" in a single text is one token, as fillMask reads it.
+   */
+  tokenCount(input: string | [string, string], opts?: { masks?: boolean }): number;
   embed(texts: string[], opts: EmbedOptions): Promise<number[][]>;
   tokenStates(texts: string[], opts: Omit<EmbedOptions, 'pooling' | 'normalize'>): Promise<TokenStates[]>;
   /** For each text, for each [MASK] in it, the top-k predictions best first. */

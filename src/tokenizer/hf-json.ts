@@ -1,53 +1,53 @@
-// The one file that imports the `tokenizers` binding (Hugging Face's Rust tokenizers): it writes
-// tokenizer.json in the exact format transformers reads.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type * as Hf from 'tokenizers';
+// tokenizer.json, Hugging Face's tokenizer file: written here in TypeScript in the layout the
+// `tokenizers` library saves (BertNormalizer, BertPreTokenizer, WordPiece, `[CLS] A [SEP] B [SEP]`),
+// and read back. The `tokenizers` binding is a dev dependency only: a round-trip test checks that it
+// loads our file and encodes as we do.
 import { BertError } from '../errors.ts';
 import { readJsonFile } from '../io/json.ts';
 import { FILE_LIMITS, LIMITS } from '../limits.ts';
 import type { SpecialTokenIds } from './types.ts';
 import { validateVocab } from './vocab.ts';
 
-// The binding is CommonJS (napi-rs); a require keeps its named exports typed under NodeNext.
-const hf = createRequire(import.meta.url)('tokenizers') as typeof Hf;
-
 export const MAX_INPUT_CHARS_PER_WORD = 100;
 
-/** A Hugging Face Tokenizer set up as BERT: BertNormalizer, BertPreTokenizer, WordPiece, `[CLS] A [SEP] B [SEP]`. */
-export function hfBertTokenizer(vocab: readonly string[], lowercase: boolean, special: SpecialTokenIds): Hf.Tokenizer {
-  const ids: Record<string, number> = {};
-  vocab.forEach((token, id) => {
-    ids[token] = id;
-  });
-  const tok = new hf.Tokenizer(
-    hf.WordPiece.init(ids, { unkToken: '[UNK]', continuingSubwordPrefix: '##', maxInputCharsPerWord: MAX_INPUT_CHARS_PER_WORD }),
-  );
-  tok.setNormalizer(hf.bertNormalizer({ cleanText: true, handleChineseChars: true, stripAccents: lowercase, lowercase }));
-  tok.setPreTokenizer(hf.bertPreTokenizer());
-  tok.setPostProcessor(
-    hf.templateProcessing('[CLS] $A [SEP]', '[CLS] $A [SEP] $B:1 [SEP]:1', [
-      ['[CLS]', special.cls],
-      ['[SEP]', special.sep],
-    ]),
-  );
-  tok.setDecoder(hf.wordPieceDecoder('##', true));
-  tok.addSpecialTokens(['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]'].filter((t) => vocab.includes(t)));
-  return tok;
-}
+const SPECIAL_TOKENS = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]'];
+const VOCAB_SLOT = '\u0000vocab';
 
-/** The tokenizer.json text for this vocabulary, as the binding serializes it. */
+/** The tokenizer.json text for this vocabulary, byte for byte as `tokenizers` saves it (pretty-printed). */
 export function tokenizerJsonText(vocab: readonly string[], lowercase: boolean, special: SpecialTokenIds): string {
-  const dir = mkdtempSync(join(tmpdir(), 'bert-ts-'));
-  try {
-    const path = join(dir, 'tokenizer.json');
-    hfBertTokenizer(vocab, lowercase, special).save(path, true);
-    return readFileSync(path, 'utf8');
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  const ids = new Map(vocab.map((token, id) => [token, id]));
+  const addedTokens = SPECIAL_TOKENS.filter((t) => ids.has(t))
+    .map((content) => ({ id: ids.get(content)!, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true }))
+    .sort((a, b) => a.id - b.id);
+  const piece = (kind: 'SpecialToken' | 'Sequence', id: string, typeId: number) => ({ [kind]: { id, type_id: typeId } });
+  const doc = {
+    version: '1.0',
+    truncation: null,
+    padding: null,
+    added_tokens: addedTokens,
+    normalizer: { type: 'BertNormalizer', clean_text: true, handle_chinese_chars: true, strip_accents: lowercase, lowercase },
+    pre_tokenizer: { type: 'BertPreTokenizer' },
+    post_processor: {
+      type: 'TemplateProcessing',
+      single: [piece('SpecialToken', '[CLS]', 0), piece('Sequence', 'A', 0), piece('SpecialToken', '[SEP]', 0)],
+      pair: [piece('SpecialToken', '[CLS]', 0), piece('Sequence', 'A', 0), piece('SpecialToken', '[SEP]', 0), piece('Sequence', 'B', 1), piece('SpecialToken', '[SEP]', 1)],
+      special_tokens: {
+        '[CLS]': { id: '[CLS]', ids: [special.cls], tokens: ['[CLS]'] },
+        '[SEP]': { id: '[SEP]', ids: [special.sep], tokens: ['[SEP]'] },
+      },
+    },
+    decoder: { type: 'WordPiece', prefix: '##', cleanup: true },
+    model: {
+      type: 'WordPiece',
+      unk_token: '[UNK]',
+      continuing_subword_prefix: '##',
+      max_input_chars_per_word: MAX_INPUT_CHARS_PER_WORD,
+      vocab: VOCAB_SLOT,
+    },
+  };
+  // Written by hand in id order: a JS object would move integer-like tokens ("0", "1", ...) to the front.
+  const entries = vocab.map((token, id) => `      ${JSON.stringify(token)}: ${id}`).join(',\n');
+  return JSON.stringify(doc, null, 2).replace(JSON.stringify(VOCAB_SLOT), () => `{\n${entries}\n    }`);
 }
 
 /** What we need from a Hugging Face tokenizer.json: a WordPiece vocabulary and the normalizer's casing. */

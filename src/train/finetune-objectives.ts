@@ -3,7 +3,7 @@
 // `finetuneObjective` adds the labels and the loss for training.
 import type { Value } from '../graph/graph.ts';
 import * as op from '../graph/ops.ts';
-import type { BertHead } from '../checkpoint/keys.ts';
+import { bertParameterShapes, type BertHead } from '../checkpoint/keys.ts';
 import {
   bertInputs, bertModel, multipleChoiceHead, newContext, questionAnsweringHead, sequenceClassificationHead, tokenClassificationHead, type ModelContext,
 } from '../model/bert.ts';
@@ -29,6 +29,11 @@ export const ARCHITECTURE_OF_FAMILY: Record<TaskFamily, string> = {
   'question-answering': 'BertForQuestionAnswering',
   'multiple-choice': 'BertForMultipleChoice',
 };
+
+/** The parameters of `head`'s Hugging Face class on `config`, and that class's name (for loadWeights). */
+export function headParameters(config: BertConfig, head: FinetuneHead): { shapes: Map<string, number[]>; modelName: string } {
+  return { shapes: bertParameterShapes(config, HEAD_OF_FAMILY[head.family], head.numLabels), modelName: ARCHITECTURE_OF_FAMILY[head.family] };
+}
 
 export interface FinetuneHead {
   family: TaskFamily;

@@ -185,8 +185,8 @@ export function featureLength(f: Feature): number {
   return Math.max(...f.rows.map((r) => r.input_ids.length));
 }
 
-/** input_ids etc. (rows, S) padded to the batch's longest row (batchFeeds), and the family's label inputs. */
-export function collate(features: readonly Feature[], family: TaskFamily, withLabels: boolean, padId = 0): Record<string, HostTensor> {
+/** input_ids etc. (rows, S) padded with `padId` to the batch's longest row (batchFeeds), and the family's label inputs. */
+export function collate(features: readonly Feature[], family: TaskFamily, withLabels: boolean, padId: number): Record<string, HostTensor> {
   const { feeds, seq: S } = batchFeeds(features.flatMap((f) => f.rows), padId);
   if (!withLabels) return feeds;
   const int = (shape: number[], data: BigInt64Array): HostTensor => ({ dtype: 'int64', shape, data });

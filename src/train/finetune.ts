@@ -6,28 +6,24 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadCheckpoint, saveCheckpoint } from '../checkpoint/folder.ts';
-import { bertParameterShapes, describeMatch, matchState } from '../checkpoint/keys.ts';
+import { loadWeights } from '../checkpoint/weights.ts';
 import { epochOrder } from '../data/dataset.ts';
 import type { ColumnOptions } from '../data/tasks/generic.ts';
 import { LabelMap } from '../data/tasks/labels.ts';
 import { BertError } from '../errors.ts';
 import { writeFileAtomic } from '../io/atomic.ts';
-import { lengthBuckets } from '../inference/batching.ts';
 import type { BertConfig } from '../model/config.ts';
-import { initParams } from '../model/init.ts';
-import type { ParamTensor } from '../model/runner.ts';
-import { CompiledGraph, type HostTensor } from '../runtime/session.ts';
 import { BertTokenizer } from '../tokenizer/bert-tokenizer.ts';
-import { ARCHITECTURE_OF_FAMILY, finetuneForward, finetuneObjective, HEAD_OF_FAMILY, type FinetuneHead } from './finetune-objectives.ts';
+import { ForwardRunner, taskHead } from './finetune-forward.ts';
+import { ARCHITECTURE_OF_FAMILY, finetuneObjective, headParameters } from './finetune-objectives.ts';
 import {
-  buildTaskFeatures, collate, featureLength, labelMapOf, numChoices, predictionRecords, readTaskExamples, scoreTask, splitOutputs, taskSpec,
-  type FeatureOutput, type TaskData, type TaskScores, type TaskSpec,
+  buildTaskFeatures, collate, labelMapOf, numChoices, readTaskExamples, scoreTask, taskSpec, type TaskData, type TaskSpec,
 } from './finetune-tasks.ts';
-import { AdamW, GradAccumulator } from './optimizer.ts';
+import { OptimizerStep } from './accumulate.ts';
+import { AdamW } from './optimizer.ts';
 import { writeLossCurveSvg } from './plot.ts';
 import { checkSchedule, warmupFromRatio } from './schedule.ts';
 import { TrainStep } from './step.ts';
-import { applyUpdate } from './update.ts';
 
 /** How inputs become features; eval and predict must use what training used. */
 export interface FeatureFlags {
@@ -98,26 +94,6 @@ export interface FinetuneResult {
   config: BertConfig;
 }
 
-/** The encoder of `dir` (or fresh weights) under `head`'s parameter names; missing ones (the new head) fresh, as from_pretrained. */
-export function startingParams(
-  dir: string,
-  config: BertConfig,
-  head: FinetuneHead,
-  opts: { seed: number; randomInit?: boolean; say: (m: string) => void; tensors?: ReadonlyMap<string, ParamTensor>; source?: string },
-): Map<string, ParamTensor> {
-  const shapes = bertParameterShapes(config, HEAD_OF_FAMILY[head.family], head.numLabels);
-  const fresh = initParams(shapes, config, opts.seed);
-  if (opts.randomInit) return fresh;
-  const tensors = opts.tensors ?? loadCheckpoint(dir).tensors;
-  const match = matchState(shapes, tensors, opts.source ?? dir);
-  for (const line of describeMatch(match, ARCHITECTURE_OF_FAMILY[head.family], dir)) opts.say(line);
-  // Copies: the optimizer updates in place, and the loaded tensors may be shared.
-  return new Map([...shapes.keys()].map((name) => {
-    const t = tensors.get(name);
-    return [name, t ? { shape: [...t.shape], data: Float32Array.from(t.data) } : fresh.get(name)!];
-  }));
-}
-
 /** config.json of a fine-tuned model: its class, its label names, regression's problem_type. */
 export function finetunedConfig(base: BertConfig, spec: TaskSpec, labels: LabelMap | undefined): BertConfig {
   const { id2label: _i, label2id: _l, problem_type: _p, ...rest } = base;
@@ -136,58 +112,11 @@ export function finetunedConfig(base: BertConfig, spec: TaskSpec, labels: LabelM
   return config;
 }
 
-function headOf(spec: TaskSpec, labels: LabelMap | undefined, data: TaskData): FinetuneHead {
-  switch (spec.family) {
-    case 'classification':
-    case 'token-classification':
-      return { family: spec.family, numLabels: labels!.size };
-    case 'multiple-choice':
-      return { family: spec.family, numLabels: numChoices(data) };
-    default:
-      return { family: spec.family, numLabels: 1 };
-  }
-}
-
 /** A seeded sample of `n` of `items`, kept in file order. */
 function sample<T>(items: readonly T[], n: number | undefined, seed: number): T[] {
   if (n === undefined || n >= items.length) return [...items];
   const keep = [...epochOrder(items.length, seed ^ 0x5eed, 0)].slice(0, n).sort((a, b) => a - b);
   return keep.map((i) => items[i]!);
-}
-
-/** A forward graph (dropout off) compiled once, run over features in length buckets. */
-export class ForwardRunner {
-  private constructor(
-    private readonly compiled: CompiledGraph,
-    readonly head: FinetuneHead,
-  ) {}
-
-  static async compile(config: BertConfig, head: FinetuneHead, threads?: number): Promise<ForwardRunner> {
-    const { outputs } = finetuneForward(config, head, { training: false });
-    return new ForwardRunner(await CompiledGraph.compile(outputs, { threads }), head);
-  }
-
-  /** One output per feature, in feature order. */
-  async run(data: TaskData, params: ReadonlyMap<string, ParamTensor>, batchSize: number): Promise<FeatureOutput[]> {
-    const lengths = data.features.map(featureLength);
-    const maxLen = Math.max(...lengths);
-    const out: FeatureOutput[] = new Array(data.features.length);
-    for (const batch of lengthBuckets(lengths, { maxBatch: batchSize, maxTokens: batchSize * maxLen })) {
-      const features = batch.map((i) => data.features[i]!);
-      const feeds: Record<string, HostTensor> = collate(features, this.head.family, false);
-      for (const v of this.compiled.inputs) {
-        const p = params.get(v.name);
-        if (p) feeds[v.name] = { dtype: 'float32', shape: p.shape, data: p.data };
-      }
-      const r = await this.compiled.run(feeds);
-      splitOutputs(features, this.head.family, r, this.head.numLabels).forEach((o, k) => (out[batch[k]!] = o));
-    }
-    return out;
-  }
-
-  async dispose(): Promise<void> {
-    await this.compiled.dispose();
-  }
 }
 
 export async function finetune(o: FinetuneOptions): Promise<FinetuneResult> {
@@ -199,6 +128,7 @@ export async function finetune(o: FinetuneOptions): Promise<FinetuneResult> {
   const spec = taskSpec(o.task);
   const ckpt = loadCheckpoint(o.model);
   const tokenizer = BertTokenizer.fromDirectory(o.model);
+  const padId = tokenizer.specialIds.pad;
   if (o.maxSeqLength > ckpt.config.max_position_embeddings) {
     throw new BertError(`--max-seq-length ${o.maxSeqLength} is more than the model's max_position_embeddings ${ckpt.config.max_position_embeddings}`);
   }
@@ -214,20 +144,20 @@ export async function finetune(o: FinetuneOptions): Promise<FinetuneResult> {
   const dev = limitExamples(buildTaskFeatures(tokenizer, devExamples, spec, labels, { ...featureOpts, training: false }), o.maxDevExamples);
   for (const n of [...trainAll.notes.map((m) => `train: ${m}`), ...dev.notes.map((m) => `dev: ${m}`)]) say(n);
 
-  const head = headOf(spec, labels, trainAll);
+  const head = taskHead(spec, labels, trainAll);
   if (spec.family === 'multiple-choice' && numChoices(dev) !== head.numLabels) {
     throw new BertError(`dev examples have ${numChoices(dev)} endings, training examples ${head.numLabels}`, o.dev);
   }
   const config = finetunedConfig(ckpt.config, spec, labels);
-  const params = startingParams(o.model, config, head, { seed: o.seed, randomInit: o.randomInit, say, tensors: ckpt.tensors, source: ckpt.source });
+  const params = loadWeights(o.randomInit ? undefined : ckpt, { ...headParameters(config, head), config, seed: o.seed, say, writable: true }).params;
 
   const stepsPerEpoch = Math.ceil(trainFeatures.length / o.batchSize);
   const totalSteps = stepsPerEpoch * o.epochs;
   const schedule = checkSchedule({ lr: o.lr, steps: totalSteps, warmup: warmupFromRatio(o.warmupRatio, totalSteps) });
   const step = await TrainStep.compile(finetuneObjective(config, head, { training: true }), { seed: o.seed, threads: o.threads });
-  const forward = await ForwardRunner.compile(config, head, o.threads);
+  const forward = await ForwardRunner.compile(config, head, { padId, threads: o.threads });
   const optimizer = new AdamW(params, { weightDecay: o.weightDecay, eps: 1e-6 });
-  const accumulator = gradAccum > 1 ? new GradAccumulator(params) : undefined;
+  const update = new OptimizerStep(step, optimizer, params, { gradAccum, schedule, maxGradNorm: o.maxGradNorm ?? 1 });
   mkdirSync(o.out, { recursive: true });
 
   const history: FinetuneStepRecord[] = [];
@@ -264,21 +194,16 @@ export async function finetune(o: FinetuneOptions): Promise<FinetuneResult> {
       for (let start = 0; start < order.length; start += o.batchSize) {
         const t0 = performance.now();
         const batch = [...order.subarray(start, Math.min(order.length, start + o.batchSize))].map((i) => trainFeatures[i]!);
-        let lossSum = 0;
-        let parts = 0;
-        let grads: ReadonlyMap<string, Float32Array> | undefined;
-        for (let m = 0; m < batch.length; m += micro) {
-          const r = await step.run(collate(batch.slice(m, m + micro), head.family, true), params, microIndex++);
-          lossSum += r.loss;
-          parts++;
-          if (accumulator) accumulator.add(r.grads);
-          else grads = r.grads;
-        }
-        if (accumulator) grads = accumulator.average();
-        const { lr, grad_norm } = applyUpdate(optimizer, grads!, k, { schedule, maxGradNorm: o.maxGradNorm ?? 1 });
+        const count = Math.ceil(batch.length / micro);
+        const { loss, lr, grad_norm } = await update.run(k, {
+          count,
+          firstIndex: microIndex,
+          feeds: (m) => collate(batch.slice(m * micro, (m + 1) * micro), head.family, true, padId),
+        });
+        microIndex += count;
         k++;
         const record: FinetuneStepRecord = {
-          step: k, steps: totalSteps, epoch: epoch + (start + batch.length) / order.length, loss: lossSum / parts, lr, grad_norm,
+          step: k, steps: totalSteps, epoch: epoch + (start + batch.length) / order.length, loss, lr, grad_norm,
           examples_per_second: batch.length / ((performance.now() - t0) / 1000),
         };
         history.push(record);
@@ -321,61 +246,4 @@ export function writeFinetuneCurve(out: string, history: readonly FinetuneStepRe
     { title: 'Fine-tuning', xLabel: 'step', yLabel: 'loss / metric', smoothing: 0 },
   );
   return path;
-}
-
-// ---- eval and predict on a fine-tuned folder -------------------------------------------------------
-
-export interface FinetunedModel {
-  spec: TaskSpec;
-  config: BertConfig;
-  labels: LabelMap | undefined;
-  params: Map<string, ParamTensor>;
-  tokenizer: BertTokenizer;
-}
-
-export interface RunOptions extends FeatureFlags {
-  model: string;
-  task: string;
-  data: string;
-  batchSize?: number;
-  /** SQuAD v2.0: answer '' when the no-answer score beats the best span by more than this (default 0). */
-  nullThreshold?: number;
-  threads?: number;
-  onMessage?: (m: string) => void;
-}
-
-async function runOnFile(o: RunOptions, labelled: boolean): Promise<{ data: TaskData; outputs: FeatureOutput[]; labels: LabelMap | undefined }> {
-  const spec = taskSpec(o.task);
-  const ckpt = loadCheckpoint(o.model);
-  const tokenizer = BertTokenizer.fromDirectory(o.model);
-  const needsLabels = spec.family === 'classification' || spec.family === 'token-classification';
-  let labels: LabelMap | undefined;
-  if (needsLabels) {
-    if (ckpt.config.id2label === undefined) throw new BertError(`config.json has no id2label: fine-tune this model for ${spec.name} first`, o.model);
-    labels = LabelMap.fromConfig({ id2label: Object.fromEntries(Object.entries(ckpt.config.id2label).map(([k, v]) => [String(k), v])) });
-  }
-  const data = buildTaskFeatures(tokenizer, readTaskExamples(spec, o.data, o.columns), spec, labels, {
-    max_seq_length: o.maxSeqLength, doc_stride: o.docStride, max_query_length: o.maxQueryLength, training: false, labelled,
-  });
-  for (const n of data.notes) o.onMessage?.(n);
-  const head = headOf(spec, labels, data);
-  const params = startingParams(o.model, ckpt.config, head, { seed: 0, say: o.onMessage ?? (() => {}), tensors: ckpt.tensors, source: ckpt.source });
-  const forward = await ForwardRunner.compile(ckpt.config, head, o.threads);
-  try {
-    return { data, outputs: await forward.run(data, params, o.batchSize ?? 32), labels };
-  } finally {
-    await forward.dispose();
-  }
-}
-
-/** `bert eval`: the task's metrics of a fine-tuned folder on a labelled file. */
-export async function evaluateModel(o: RunOptions): Promise<TaskScores & { examples: number }> {
-  const { data, outputs, labels } = await runOnFile(o, true);
-  return { ...scoreTask(data, outputs, labels, { null_threshold: o.nullThreshold }), examples: data.examples.examples.length };
-}
-
-/** `bert predict`: one record per input example, in order (labels in the file, if any, are ignored). */
-export async function predictRecords(o: RunOptions): Promise<Array<Record<string, unknown>>> {
-  const { data, outputs, labels } = await runOnFile(o, false);
-  return predictionRecords(data, outputs, labels, { null_threshold: o.nullThreshold });
 }

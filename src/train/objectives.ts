@@ -3,6 +3,8 @@ import type { Value } from '../graph/graph.ts';
 import * as op from '../graph/ops.ts';
 import { bertInputs, bertModel, newContext, preTrainingHeads, type ModelContext } from '../model/bert.ts';
 import type { BertConfig } from '../model/config.ts';
+import type { PretrainingBatch } from '../data/records.ts';
+import type { HostTensor } from '../runtime/session.ts';
 import type { TrainGraph } from './step.ts';
 
 /** Labels equal to this are ignored by the losses (padding slots of masked_lm_ids). */
@@ -43,5 +45,19 @@ export function preTrainingObjective(config: BertConfig, opts: { training: boole
       mlm_count: validCount(maskedIds, ctx.dtype),
       nsp_correct: correctCount(heads.seq_relationship_logits, nspLabels),
     },
+  };
+}
+
+/** A pre-training batch (from data/) as the inputs preTrainingObjective's graph reads. */
+export function preTrainingFeeds(b: PretrainingBatch): Record<string, HostTensor> {
+  const bs = [b.batch_size, b.seq_length];
+  const bp = [b.batch_size, b.max_predictions];
+  return {
+    input_ids: { dtype: 'int64', shape: bs, data: b.input_ids },
+    token_type_ids: { dtype: 'int64', shape: bs, data: b.token_type_ids },
+    attention_mask: { dtype: 'int64', shape: bs, data: b.attention_mask },
+    masked_lm_positions: { dtype: 'int64', shape: bp, data: b.masked_lm_positions },
+    masked_lm_ids: { dtype: 'int64', shape: bp, data: b.masked_lm_ids },
+    next_sentence_label: { dtype: 'int64', shape: [b.batch_size], data: b.next_sentence_label },
   };
 }

@@ -5,24 +5,22 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadCheckpoint, saveCheckpoint } from '../checkpoint/folder.ts';
-import { bertParameterShapes, describeMatch, matchState } from '../checkpoint/keys.ts';
+import { bertParameterShapes } from '../checkpoint/keys.ts';
+import { loadWeights } from '../checkpoint/weights.ts';
 import { epochOrder, openPretrainingData, type PretrainingDataset } from '../data/dataset.ts';
 import { prefetchBatches, type PrefetchedBatch } from '../data/prefetch.ts';
-import type { PretrainingBatch } from '../data/records.ts';
 import { BertError } from '../errors.ts';
 import type { BertConfig } from '../model/config.ts';
-import { initParams } from '../model/init.ts';
 import { ModelRunner, type ParamTensor } from '../model/runner.ts';
-import type { HostTensor } from '../runtime/session.ts';
 import {
   listCheckpoints, optimizerStatePath, pruneCheckpoints, readTrainingState, saveTrainingCheckpoint, type TrainingState,
 } from './checkpoints.ts';
-import { preTrainingObjective } from './objectives.ts';
-import { AdamW, GradAccumulator } from './optimizer.ts';
+import { preTrainingFeeds, preTrainingObjective } from './objectives.ts';
+import { AdamW } from './optimizer.ts';
+import { OptimizerStep } from './accumulate.ts';
 import { writeLossCurveSvg, type LineSeries } from './plot.ts';
 import { checkSchedule } from './schedule.ts';
 import { TrainStep } from './step.ts';
-import { applyUpdate } from './update.ts';
 
 export interface PretrainOptions {
   /** Pre-training data: a shard folder or a BERT JSONL file. */
@@ -55,12 +53,12 @@ export interface PretrainOptions {
   /** Called once training is about to start, with the step it starts from (0, or a resumed step). */
   onStart?: (startStep: number) => void;
   /** Called after every optimizer step (progress bars, JSON logs). */
-  onStep?: (record: StepRecord) => void;
+  onStep?: (record: PretrainStepRecord) => void;
   /** Called with messages worth showing a person (resumed from, missing keys, saved to). */
   onMessage?: (message: string) => void;
 }
 
-export interface StepRecord {
+export interface PretrainStepRecord {
   step: number;
   steps: number;
   loss: number;
@@ -85,40 +83,14 @@ export interface EvalResult {
 export interface PretrainResult {
   steps: number;
   params: Map<string, ParamTensor>;
-  history: StepRecord[];
+  history: PretrainStepRecord[];
   eval?: EvalResult;
   modelDir: string;
-}
-
-export function batchFeeds(b: PretrainingBatch): Record<string, HostTensor> {
-  const bs = [b.batch_size, b.seq_length];
-  const bp = [b.batch_size, b.max_predictions];
-  return {
-    input_ids: { dtype: 'int64', shape: bs, data: b.input_ids },
-    token_type_ids: { dtype: 'int64', shape: bs, data: b.token_type_ids },
-    attention_mask: { dtype: 'int64', shape: bs, data: b.attention_mask },
-    masked_lm_positions: { dtype: 'int64', shape: bp, data: b.masked_lm_positions },
-    masked_lm_ids: { dtype: 'int64', shape: bp, data: b.masked_lm_ids },
-    next_sentence_label: { dtype: 'int64', shape: [b.batch_size], data: b.next_sentence_label },
-  };
 }
 
 /** The options that must not change across a resume (they decide what the steps compute). */
 function runIdentity(o: PretrainOptions): Record<string, unknown> {
   return { batchSize: o.batchSize, gradAccum: o.gradAccum, seed: o.seed, shuffle: o.shuffle, lr: o.lr, warmupSteps: o.warmupSteps, steps: o.steps };
-}
-
-function startingParams(o: PretrainOptions, say: (m: string) => void): Map<string, ParamTensor> {
-  const shapes = bertParameterShapes(o.config, 'pretraining');
-  const fresh = () => initParams(shapes, o.config, o.seed);
-  if (!o.init) return fresh();
-  const ckpt = loadCheckpoint(o.init);
-  const match = matchState(shapes, ckpt.tensors, ckpt.source);
-  for (const line of describeMatch(match, 'BertForPreTraining', ckpt.source)) say(line);
-  const params = new Map<string, ParamTensor>();
-  const init = match.missing.length ? fresh() : undefined;
-  for (const [name] of shapes) params.set(name, ckpt.tensors.get(name) ?? init!.get(name)!);
-  return params;
 }
 
 export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
@@ -144,16 +116,17 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
     params = new Map(loadCheckpoint(last.dir).tensors);
     say(`resuming from ${last.dir} (step ${state.step})`);
   } else {
-    params = startingParams(o, say);
+    const shapes = bertParameterShapes(o.config, 'pretraining');
+    params = loadWeights(o.init, { shapes, modelName: 'BertForPreTraining', config: o.config, seed: o.seed, say, writable: true }).params;
   }
 
   const objective = preTrainingObjective(o.config, { training: true });
   const step = await TrainStep.compile(objective, { seed: o.seed, threads: o.threads });
   const optimizer = new AdamW(params, { weightDecay: o.weightDecay, eps: 1e-6 });
   if (last) optimizer.load(optimizerStatePath(last.dir));
-  const accumulator = o.gradAccum > 1 ? new GradAccumulator(params) : undefined;
+  const update = new OptimizerStep(step, optimizer, params, { gradAccum: o.gradAccum, schedule, maxGradNorm: o.maxGradNorm });
 
-  const history = state.history as unknown as StepRecord[];
+  const history = state.history as unknown as PretrainStepRecord[];
   const batches = batchStream(dataset, micro, o.seed, o.shuffle, state.epoch, state.position);
   const tokensPerStep = o.batchSize * dataset.maxSeqLength;
   o.onStart?.(state.step);
@@ -161,25 +134,25 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
     const stop = Math.min(o.steps, o.stopAfter ?? o.steps);
     while (state.step < stop) {
       const t0 = performance.now();
-      const sums = { loss: 0, mlm_loss: 0, nsp_loss: 0, mlm_correct: 0, mlm_count: 0, nsp_correct: 0 };
-      let grads: ReadonlyMap<string, Float32Array> | undefined;
+      const sums = { mlm_loss: 0, nsp_loss: 0, mlm_correct: 0, mlm_count: 0, nsp_correct: 0 };
       let next: { epoch: number; position: number } = state;
-      for (let m = 0; m < o.gradAccum; m++) {
-        const item = await batches.next();
-        const r = await step.run(batchFeeds(item.batch), params, state.step * o.gradAccum + m);
-        sums.loss += r.loss;
-        for (const k of ['mlm_loss', 'nsp_loss', 'mlm_correct', 'mlm_count', 'nsp_correct'] as const) sums[k] += Number(r.outputs[k]!.data[0]);
-        if (accumulator) accumulator.add(r.grads);
-        else grads = r.grads;
-        next = { epoch: item.epoch, position: item.next_position };
-      }
-      if (accumulator) grads = accumulator.average();
-      const { lr, grad_norm: gradNorm } = applyUpdate(optimizer, grads!, state.step, { schedule, maxGradNorm: o.maxGradNorm });
+      const { loss, lr, grad_norm: gradNorm } = await update.run(state.step, {
+        count: o.gradAccum,
+        firstIndex: state.step * o.gradAccum,
+        feeds: async () => {
+          const item = await batches.next();
+          next = { epoch: item.epoch, position: item.next_position };
+          return preTrainingFeeds(item.batch);
+        },
+        onResult: (r) => {
+          for (const k of ['mlm_loss', 'nsp_loss', 'mlm_correct', 'mlm_count', 'nsp_correct'] as const) sums[k] += Number(r.outputs[k]!.data[0]);
+        },
+      });
       state = { ...state, step: state.step + 1, epoch: next.epoch, position: next.position };
-      const record: StepRecord = {
+      const record: PretrainStepRecord = {
         step: state.step,
         steps: o.steps,
-        loss: sums.loss / o.gradAccum,
+        loss,
         mlm_loss: sums.mlm_loss / o.gradAccum,
         nsp_loss: sums.nsp_loss / o.gradAccum,
         mlm_accuracy: sums.mlm_correct / Math.max(1, sums.mlm_count),
@@ -262,7 +235,7 @@ export async function evaluatePretraining(
   try {
     for (let start = 0; start < dataset.size; start += batchSize) {
       const idx = Array.from({ length: Math.min(batchSize, dataset.size - start) }, (_, i) => start + i);
-      const r = await runner.run(batchFeeds(dataset.batch(idx)), params);
+      const r = await runner.run(preTrainingFeeds(dataset.batch(idx)), params);
       const count = Number(r.mlm_count!.data[0]);
       sums.mlm += Number(r.mlm_loss!.data[0]) * count; // the loss is a mean over this batch's masked tokens
       sums.mlmCorrect += Number(r.mlm_correct!.data[0]);
@@ -293,7 +266,7 @@ export async function evaluatePretraining(
  */
 export function writePretrainCurves(
   out: string,
-  history: readonly StepRecord[],
+  history: readonly PretrainStepRecord[],
   baselines: { mlm_accuracy?: number; nsp_accuracy?: number } = {},
 ): { loss: string; accuracy: string } {
   const x = history.map((r) => r.step);

@@ -1,10 +1,9 @@
 // One training step as one ONNX graph: forward, loss, and the gradient of every parameter.
-import { BertError } from '../errors.ts';
 import { gradients } from '../graph/autodiff.ts';
 import type { Value } from '../graph/graph.ts';
 import { bindShape, resolveShape } from '../graph/shape.ts';
 import type { DropoutSite, ModelContext } from '../model/bert.ts';
-import type { ParamTensor } from '../model/runner.ts';
+import { feedParams, type ParamTensor } from '../model/runner.ts';
 import { CompiledGraph, type HostTensor, type SessionOptions } from '../runtime/session.ts';
 import { DropoutMasks } from './dropout.ts';
 
@@ -29,7 +28,8 @@ export class TrainStep {
 
   private constructor(
     private readonly compiled: CompiledGraph,
-    readonly paramNames: string[],
+    /** The parameters, as graph inputs; their order is the gradients' order. */
+    private readonly paramInputs: readonly Value[],
     private readonly sites: readonly DropoutSite[],
     private readonly masks: DropoutMasks,
   ) {}
@@ -44,7 +44,12 @@ export class TrainStep {
     // 32 x 128 it raised peak RSS from 5.8 GB to 8.7 GB and was no faster, so training runs without it.
     const compiled = await CompiledGraph.compile(outputs, { memoryPattern: false, ...opts });
     const sites = graph.ctx.dropouts.filter((s) => compiled.inputs.includes(s.mask));
-    return new TrainStep(compiled, names, sites, new DropoutMasks(sites, opts.seed));
+    return new TrainStep(compiled, params, sites, new DropoutMasks(sites, opts.seed));
+  }
+
+  /** The parameters' names, in the gradients' order. */
+  get paramNames(): string[] {
+    return this.paramInputs.map((v) => v.name);
   }
 
   /** Runs forward + backward on `batch` with `params`; `step` picks the dropout masks. */
@@ -56,13 +61,9 @@ export class TrainStep {
       if (t) bindShape(v.shape, t.shape, bindings);
     }
     Object.assign(feeds, this.masks.forStep(step, this.sites.map((s) => resolveShape(s.mask.shape, bindings))));
-    for (const name of this.paramNames) {
-      const p = params.get(name);
-      if (!p) throw new BertError(`missing parameter '${name}'`);
-      feeds[name] = { dtype: 'float32', shape: p.shape, data: p.data };
-    }
+    feedParams(feeds, this.paramInputs, params);
     const into: Record<string, HostTensor> = {};
-    for (const name of this.paramNames) {
+    for (const { name } of this.paramInputs) {
       const shape = params.get(name)!.shape;
       let buf = this.grads.get(name);
       if (!buf) this.grads.set(name, (buf = new Float32Array(shape.reduce((a, b) => a * b, 1))));

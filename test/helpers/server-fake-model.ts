@@ -58,6 +58,15 @@ export class FakeModel implements InferenceModel {
     return { tokens, input_ids: tokens.map((t) => (t === '[CLS]' ? 2 : t === '[SEP]' ? 3 : t === '[MASK]' ? 4 : 5 + t.length)) };
   }
 
+  /** [CLS] words [SEP] (a pair: [CLS] a [SEP] b [SEP]); with `masks`, the text split at each "[MASK]" and one token for each. */
+  tokenCount(input: string | [string, string], opts: { masks?: boolean } = {}): number {
+    const count = (t: string): number => this.tokenize(t).input_ids.length;
+    if (typeof input !== 'string') return count(input[0]) + count(input[1]) - 1;
+    if (opts.masks !== true) return count(input);
+    const parts = input.split('[MASK]');
+    return parts.reduce((n, part) => n + count(part) - 2, 2) + parts.length - 1;
+  }
+
   private async record(method: string, inputs: unknown[]): Promise<void> {
     this.calls.push({ method, inputs });
     if (this.delayMs > 0) await sleep(this.delayMs);
@@ -94,7 +103,7 @@ export class FakeModel implements InferenceModel {
     return texts.map((t) => {
       const masks = fakeTokens(t).filter((w) => w === '[MASK]').length;
       return Array.from({ length: masks }, () =>
-        FAKE_MASK_GUESSES.slice(0, topK).map(([token, score], i) => ({ token, token_id: 10 + i, score, sequence: t.replace('[MASK]', token) })),
+        FAKE_MASK_GUESSES.slice(0, topK).map(([token, score], i) => ({ score, token: 10 + i, token_str: token, sequence: t.replace('[MASK]', token) })),
       );
     });
   }

@@ -3,16 +3,15 @@ import { BertError } from '../../errors.ts';
 import { loadInferenceModel } from '../../inference/pipeline.ts';
 import type { InferenceModel } from '../../inference/types.ts';
 import { utf8Lines } from '../../tokenizer/lines.ts';
-import { quantizeFlag } from './fill-mask.ts';
-import { positiveInt } from '../flags.ts';
+import { checked, oneOf, positiveInt, QUANTIZE } from '../flags.ts';
 
 interface EmbedFlags {
   model: string;
-  pooling: string;
-  layers: string;
-  maxLength?: string;
+  pooling: Pooling;
+  layers: number[];
+  maxLength?: number;
   normalize?: boolean;
-  quantize?: string;
+  quantize?: 'int8';
   fused: boolean;
 }
 
@@ -20,9 +19,9 @@ const POOLINGS = ['cls', 'mean', 'pooler', 'none'] as const;
 type Pooling = (typeof POOLINGS)[number];
 
 /** "-1,-2,-3,-4" -> [-1, -2, -3, -4]. */
-export function parseLayers(value: string): number[] {
+export function parseLayers(value: string, flag = '--layers'): number[] {
   const layers = value.split(',').map((s) => s.trim());
-  if (layers.some((s) => !/^-?\d+$/.test(s))) throw new BertError(`--layers must be comma-separated integers like -1,-2, got ${JSON.stringify(value)}`);
+  if (layers.some((s) => !/^-?\d+$/.test(s))) throw new BertError(`${flag} must be comma-separated integers like -1,-2, got ${JSON.stringify(value)}`);
   return layers.map(Number);
 }
 
@@ -35,19 +34,15 @@ export function register(program: Command): void {
     .description('embed TEXT (or each line of stdin when TEXT is -): one JSON object per text')
     .argument('<text>', 'text to embed, or - for one text a line from stdin')
     .requiredOption('--model <dir>', 'a BERT model folder')
-    .option('--pooling <kind>', 'cls | mean | pooler | none (per-token hidden states)', 'cls')
-    .option('--layers <list>', 'hidden layers to concatenate, negative from the end', '-1')
-    .option('--max-length <n>', 'truncate to at most n tokens, specials included')
+    .option(...checked('--pooling <kind>', 'cls | mean | pooler | none (per-token hidden states)', oneOf(POOLINGS), 'cls'))
+    .option(...checked('--layers <list>', 'hidden layers to concatenate, negative from the end', parseLayers, [-1]))
+    .option(...checked('--max-length <n>', 'truncate to at most n tokens, specials included', positiveInt))
     .option('--normalize', 'L2-normalise each embedding')
-    .option('--quantize <kind>', 'int8: dynamic quantization of the weight matrices')
+    .option(...checked('--quantize <kind>', 'int8: dynamic quantization of the weight matrices', QUANTIZE))
     .option('--no-fused', 'plain ONNX operators instead of the fused com.microsoft kernels')
     .action(async (text: string, flags: EmbedFlags) => {
-      if (!(POOLINGS as readonly string[]).includes(flags.pooling)) throw new BertError(`--pooling must be one of ${POOLINGS.join(', ')}, got ${JSON.stringify(flags.pooling)}`);
-      const pooling = flags.pooling as Pooling;
-      const layers = parseLayers(flags.layers);
-      const maxLength = flags.maxLength === undefined ? undefined : positiveInt(flags.maxLength, '--max-length');
-      const model = await loadInferenceModel(flags.model, { quantize: quantizeFlag(flags.quantize), fused: flags.fused });
-      const lines = async (texts: string[]): Promise<string> => (await embedLines(model, texts, pooling, layers, maxLength, flags.normalize ?? false)).join('');
+      const model = await loadInferenceModel(flags.model, { quantize: flags.quantize, fused: flags.fused });
+      const lines = async (texts: string[]): Promise<string> => (await embedLines(model, texts, flags.pooling, flags.layers, flags.maxLength, flags.normalize ?? false)).join('');
       try {
         if (text !== '-') {
           process.stdout.write(await lines([text]));

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { evaluateModel } from '../../train/finetune.ts';
+import { evaluateModel } from '../../train/finetune-eval.ts';
 import { parseScoringFlags, scoringOptions, type ScoringFlags } from './finetune.ts';
 
 export function register(program: Command): void {

@@ -1,39 +1,41 @@
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { finetune, type FeatureFlags } from '../../train/finetune.ts';
+import { finetune, type FeatureFlags, type FinetuneOptions } from '../../train/finetune.ts';
 import { TASK_NAMES } from '../../train/finetune-tasks.ts';
-import { formatField, JsonlLog, ProgressReporter } from '../../train/progress.ts';
-import { finiteNumber, nonNegativeInt, nonNegativeNumber, positiveInt } from '../flags.ts';
+import { JsonlLog } from '../../train/jsonl-log.ts';
+import { formatField, ProgressReporter } from '../../train/progress.ts';
+import { checked, finiteNumber, nonNegativeInt, nonNegativeNumber, positiveInt } from '../flags.ts';
 
-export interface FeatureFlagText {
-  maxSeqLength: string;
-  docStride: string;
-  maxQueryLength: string;
+/** The feature flags as commander parses them. */
+export interface FeatureFlagValues {
+  maxSeqLength: number;
+  docStride: number;
+  maxQueryLength: number;
   textColumn?: string;
   textPairColumn?: string;
   labelColumn?: string;
-  threads?: string;
+  threads?: number;
 }
 
 /** The flags that decide how inputs become features; eval and predict take the same ones. */
 export function featureOptions(program: Command): Command {
   return program
-    .option('--max-seq-length <n>', 'pieces per input, specials included (longer inputs are truncated)', '128')
-    .option('--doc-stride <n>', 'SQuAD: pieces between the starts of overlapping context windows', '128')
-    .option('--max-query-length <n>', 'SQuAD: pieces kept of a question', '64')
+    .option(...checked('--max-seq-length <n>', 'pieces per input, specials included (longer inputs are truncated)', positiveInt, 128))
+    .option(...checked('--doc-stride <n>', 'SQuAD: pieces between the starts of overlapping context windows', positiveInt, 128))
+    .option(...checked('--max-query-length <n>', 'SQuAD: pieces kept of a question', positiveInt, 64))
     .option('--text-column <name>', 'generic CSV/TSV/JSONL: the text column (default sentence, text, sentence1 or text_a)')
     .option('--text-pair-column <name>', 'generic files: the second text column (default sentence2 or text_b)')
     .option('--label-column <name>', 'generic files: the label column (default label)')
-    .option('--threads <n>', 'ONNX Runtime threads (default: all cores)');
+    .option(...checked('--threads <n>', 'ONNX Runtime threads (default: all cores)', positiveInt));
 }
 
 /** What eval and predict both take: a fine-tuned model, a task and a data file, plus the feature flags. */
-export interface ScoringFlags extends FeatureFlagText {
+export interface ScoringFlags extends FeatureFlagValues {
   model: string;
   task: string;
   data: string;
-  batchSize: string;
-  nullThreshold: string;
+  batchSize: number;
+  nullThreshold: number;
 }
 
 export function scoringOptions(command: Command, dataHelp: string): Command {
@@ -43,8 +45,8 @@ export function scoringOptions(command: Command, dataHelp: string): Command {
       .requiredOption('--task <name>', TASK_NAMES.join(' '))
       .requiredOption('--data <file>', dataHelp),
   )
-    .option('--batch-size <n>', 'inputs per forward pass', '32')
-    .option('--null-threshold <x>', 'squad2: answer nothing when the no-answer score beats the best span by more than this', '0');
+    .option(...checked('--batch-size <n>', 'inputs per forward pass', positiveInt, 32))
+    .option(...checked('--null-threshold <x>', 'squad2: answer nothing when the no-answer score beats the best span by more than this', finiteNumber, 0));
 }
 
 export function parseScoringFlags(flags: ScoringFlags) {
@@ -53,41 +55,24 @@ export function parseScoringFlags(flags: ScoringFlags) {
     model: flags.model,
     task: flags.task,
     data: flags.data,
-    batchSize: positiveInt(flags.batchSize, '--batch-size'),
-    nullThreshold: finiteNumber(flags.nullThreshold, '--null-threshold'),
+    batchSize: flags.batchSize,
+    nullThreshold: flags.nullThreshold,
     onMessage: (m: string) => process.stderr.write(`${m}\n`),
   };
 }
 
-export function parseFeatureFlags(f: FeatureFlagText): FeatureFlags & { threads?: number } {
+export function parseFeatureFlags(f: FeatureFlagValues): FeatureFlags & { threads?: number } {
   return {
-    maxSeqLength: positiveInt(f.maxSeqLength, '--max-seq-length'),
-    docStride: positiveInt(f.docStride, '--doc-stride'),
-    maxQueryLength: positiveInt(f.maxQueryLength, '--max-query-length'),
+    maxSeqLength: f.maxSeqLength,
+    docStride: f.docStride,
+    maxQueryLength: f.maxQueryLength,
     columns: { textColumn: f.textColumn, textPairColumn: f.textPairColumn, labelColumn: f.labelColumn },
-    threads: f.threads === undefined ? undefined : positiveInt(f.threads, '--threads'),
+    threads: f.threads,
   };
 }
 
-interface Flags extends FeatureFlagText {
-  task: string;
-  model: string;
-  train: string;
-  dev: string;
-  out: string;
-  epochs: string;
-  lr: string;
-  batchSize: string;
-  warmupRatio: string;
-  weightDecay: string;
-  maxGradNorm: string;
-  gradAccum: string;
-  seed: string;
-  evalEvery: string;
-  earlyStopping: string;
-  randomInit?: boolean;
-  maxTrainExamples?: string;
-  maxDevExamples?: string;
+/** finetune()'s options as commander parses them (the feature flags in their flag form), and --log. */
+interface Flags extends FeatureFlagValues, Omit<FinetuneOptions, keyof FeatureFlags | 'threads' | 'onStart' | 'onStep' | 'onEval' | 'onMessage'> {
   log?: string;
 }
 
@@ -102,19 +87,19 @@ export function register(program: Command): void {
       .requiredOption('--dev <file>', 'dev data, scored with the task metric to pick the best checkpoint')
       .requiredOption('--out <dir>', 'output folder: the best model, log.jsonl, curve.svg, eval_results.json'),
   )
-    .option('--epochs <n>', 'passes over the training data', '3')
-    .option('--lr <x>', 'peak learning rate', '2e-5')
-    .option('--batch-size <n>', 'examples per optimizer step', '32')
-    .option('--warmup-ratio <x>', 'fraction of the steps spent warming up', '0.1')
-    .option('--weight-decay <x>', 'AdamW weight decay (not on biases and LayerNorm)', '0.01')
-    .option('--max-grad-norm <x>', 'global gradient-norm clipping', '1.0')
-    .option('--grad-accum <n>', 'micro-batches per optimizer step', '1')
-    .option('--seed <n>', 'seed for the new head, data order and dropout', '42')
-    .option('--eval-every <n>', 'score the dev set every N steps (0: every epoch)', '0')
-    .option('--early-stopping <n>', 'stop after N evaluations without a better dev score (0: never)', '0')
+    .option(...checked('--epochs <n>', 'passes over the training data', positiveInt, 3))
+    .option(...checked('--lr <x>', 'peak learning rate', nonNegativeNumber, 2e-5))
+    .option(...checked('--batch-size <n>', 'examples per optimizer step', positiveInt, 32))
+    .option(...checked('--warmup-ratio <x>', 'fraction of the steps spent warming up', nonNegativeNumber, 0.1))
+    .option(...checked('--weight-decay <x>', 'AdamW weight decay (not on biases and LayerNorm)', nonNegativeNumber, 0.01))
+    .option(...checked('--max-grad-norm <x>', 'global gradient-norm clipping', nonNegativeNumber, 1.0))
+    .option(...checked('--grad-accum <n>', 'micro-batches per optimizer step', positiveInt, 1))
+    .option(...checked('--seed <n>', 'seed for the new head, data order and dropout', nonNegativeInt, 42))
+    .option(...checked('--eval-every <n>', 'score the dev set every N steps (0: every epoch)', nonNegativeInt, 0))
+    .option(...checked('--early-stopping <n>', 'stop after N evaluations without a better dev score (0: never)', nonNegativeInt, 0))
     .option('--random-init', 'train the same architecture from random weights (the baseline to pre-training)')
-    .option('--max-train-examples <n>', 'train on a seeded sample of N examples')
-    .option('--max-dev-examples <n>', 'score on the first N dev examples')
+    .option(...checked('--max-train-examples <n>', 'train on a seeded sample of N examples', positiveInt))
+    .option(...checked('--max-dev-examples <n>', 'score on the first N dev examples', positiveInt))
     .option('--log <file>', 'JSON Lines log (default OUT/log.jsonl)')
     .action(async (flags: Flags) => {
       const logPath = flags.log ?? join(flags.out, 'log.jsonl');
@@ -128,19 +113,19 @@ export function register(program: Command): void {
         train: flags.train,
         dev: flags.dev,
         out: flags.out,
-        epochs: positiveInt(flags.epochs, '--epochs'),
-        lr: nonNegativeNumber(flags.lr, '--lr'),
-        batchSize: positiveInt(flags.batchSize, '--batch-size'),
-        warmupRatio: nonNegativeNumber(flags.warmupRatio, '--warmup-ratio'),
-        weightDecay: nonNegativeNumber(flags.weightDecay, '--weight-decay'),
-        maxGradNorm: nonNegativeNumber(flags.maxGradNorm, '--max-grad-norm'),
-        gradAccum: positiveInt(flags.gradAccum, '--grad-accum'),
-        seed: nonNegativeInt(flags.seed, '--seed'),
-        evalEvery: nonNegativeInt(flags.evalEvery, '--eval-every'),
-        earlyStopping: nonNegativeInt(flags.earlyStopping, '--early-stopping'),
+        epochs: flags.epochs,
+        lr: flags.lr,
+        batchSize: flags.batchSize,
+        warmupRatio: flags.warmupRatio,
+        weightDecay: flags.weightDecay,
+        maxGradNorm: flags.maxGradNorm,
+        gradAccum: flags.gradAccum,
+        seed: flags.seed,
+        evalEvery: flags.evalEvery,
+        earlyStopping: flags.earlyStopping,
         randomInit: flags.randomInit === true,
-        maxTrainExamples: flags.maxTrainExamples === undefined ? undefined : positiveInt(flags.maxTrainExamples, '--max-train-examples'),
-        maxDevExamples: flags.maxDevExamples === undefined ? undefined : positiveInt(flags.maxDevExamples, '--max-dev-examples'),
+        maxTrainExamples: flags.maxTrainExamples,
+        maxDevExamples: flags.maxDevExamples,
         onMessage: (m) => process.stderr.write(`${m}\n`),
         onStart: (info) => {
           process.stderr.write(`${info.train_examples} training features, ${info.dev_examples} dev features, ${info.steps} steps\n`);

@@ -2,27 +2,26 @@ import { statSync } from 'node:fs';
 import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
 import { makePretrainingData, type MakeProgress } from '../../data/make.ts';
-import { BertError } from '../../errors.ts';
 import { BertTokenizer } from '../../tokenizer/bert-tokenizer.ts';
-import { positiveInt, probability } from '../flags.ts';
+import { checked, nonNegativeInt, oneOf, positiveInt, probability } from '../flags.ts';
 import { casingFlag } from './tokenize.ts';
 
 interface Flags {
   input: string[];
   tokenizer: string;
   out: string;
-  maxSeqLength: string;
-  maxPredictionsPerSeq: string;
-  maskedLmProb: string;
-  shortSeqProb: string;
-  dupeFactor: string;
+  maxSeqLength: number;
+  maxPredictionsPerSeq: number;
+  maskedLmProb: number;
+  shortSeqProb: number;
+  dupeFactor: number;
   wholeWordMask?: boolean;
   splitSentences?: boolean;
-  seed: string;
-  format: string;
+  seed: number;
+  format: 'shards' | 'jsonl';
   lowercase?: boolean;
   cased?: boolean;
-  chunkMb: string;
+  chunkMb: number;
 }
 
 export function register(program: Command): void {
@@ -32,20 +31,19 @@ export function register(program: Command): void {
     .requiredOption('--input <files...>', 'text files')
     .requiredOption('--tokenizer <dir>', 'a tokenizer folder (tokenizer.json or vocab.txt), or a vocab.txt')
     .requiredOption('--out <path>', 'output: a folder of shards, or a .jsonl file with --format jsonl')
-    .option('--max-seq-length <n>', 'tokens per example, [CLS] and [SEP]s included', '128')
-    .option('--max-predictions-per-seq <n>', 'most masked positions per example', '20')
-    .option('--masked-lm-prob <p>', 'fraction of tokens to mask', '0.15')
-    .option('--short-seq-prob <p>', 'probability of a shorter random target length', '0.1')
-    .option('--dupe-factor <n>', 'passes over the data, each masked differently', '5')
+    .option(...checked('--max-seq-length <n>', 'tokens per example, [CLS] and [SEP]s included', positiveInt, 128))
+    .option(...checked('--max-predictions-per-seq <n>', 'most masked positions per example', positiveInt, 20))
+    .option(...checked('--masked-lm-prob <p>', 'fraction of tokens to mask', probability, 0.15))
+    .option(...checked('--short-seq-prob <p>', 'probability of a shorter random target length', probability, 0.1))
+    .option(...checked('--dupe-factor <n>', 'passes over the data, each masked differently', positiveInt, 5))
     .option('--whole-word-mask', 'mask whole words (a word and all its ## pieces)')
     .option('--split-sentences', 'input lines are paragraphs: split them into sentences first')
-    .option('--seed <n>', 'random seed (same seed, same output bytes)', '12345')
-    .option('--format <kind>', 'shards (binary, for training) or jsonl (original BERT feature names)', 'shards')
+    .option(...checked('--seed <n>', 'random seed (same seed, same output bytes)', nonNegativeInt, 12345))
+    .option(...checked('--format <kind>', 'shards (binary, for training) or jsonl (original BERT feature names)', oneOf(['shards', 'jsonl']), 'shards'))
     .option('--lowercase', 'uncased tokenizer (when the folder does not say)')
     .option('--cased', 'cased tokenizer (when the folder does not say)')
-    .option('--chunk-mb <n>', 'text processed at a time; NotNext segments come from the same chunk', '32')
+    .option(...checked('--chunk-mb <n>', 'text processed at a time; NotNext segments come from the same chunk', positiveInt, 32))
     .action(async (flags: Flags) => {
-      if (flags.format !== 'shards' && flags.format !== 'jsonl') throw new BertError(`--format must be shards or jsonl, got ${JSON.stringify(flags.format)}`);
       const lowercase = casingFlag(flags);
       let isFile = false;
       try {
@@ -54,7 +52,6 @@ export function register(program: Command): void {
         // fromDirectory reports a missing folder
       }
       const tokenizer = isFile ? BertTokenizer.fromVocabFile(flags.tokenizer, { lowercase }) : BertTokenizer.fromDirectory(flags.tokenizer, { lowercase });
-      if (!/^\d+$/.test(flags.seed)) throw new BertError(`--seed must be a non-negative integer, got ${JSON.stringify(flags.seed)}`);
       const bar =
         process.stderr.isTTY === true
           ? new cliProgress.SingleBar(
@@ -76,15 +73,15 @@ export function register(program: Command): void {
           tokenizer,
           out: flags.out,
           format: flags.format,
-          max_seq_length: positiveInt(flags.maxSeqLength, '--max-seq-length'),
-          max_predictions_per_seq: positiveInt(flags.maxPredictionsPerSeq, '--max-predictions-per-seq'),
-          masked_lm_prob: probability(flags.maskedLmProb, '--masked-lm-prob'),
-          short_seq_prob: probability(flags.shortSeqProb, '--short-seq-prob'),
-          dupe_factor: positiveInt(flags.dupeFactor, '--dupe-factor'),
+          max_seq_length: flags.maxSeqLength,
+          max_predictions_per_seq: flags.maxPredictionsPerSeq,
+          masked_lm_prob: flags.maskedLmProb,
+          short_seq_prob: flags.shortSeqProb,
+          dupe_factor: flags.dupeFactor,
           whole_word_mask: flags.wholeWordMask === true,
           split_sentences: flags.splitSentences === true,
-          seed: Number(flags.seed),
-          chunk_chars: positiveInt(flags.chunkMb, '--chunk-mb') * 1024 * 1024,
+          seed: flags.seed,
+          chunk_chars: flags.chunkMb * 1024 * 1024,
           tokenizer_info: { path: flags.tokenizer, lowercase: tokenizer.lowercase },
           onProgress,
         });

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { writeFileAtomic } from '../../io/atomic.ts';
-import { predictRecords } from '../../train/finetune.ts';
+import { predictRecords } from '../../train/finetune-eval.ts';
 import { parseScoringFlags, scoringOptions, type ScoringFlags } from './finetune.ts';
 
 export function register(program: Command): void {

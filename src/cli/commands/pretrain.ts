@@ -4,9 +4,10 @@ import type { Command } from 'commander';
 import { BertError } from '../../errors.ts';
 import { makeConfig, PRESETS, readConfigJson, type BertConfig, type PresetName } from '../../model/config.ts';
 import { BertTokenizer } from '../../tokenizer/bert-tokenizer.ts';
-import { JsonlLog, ProgressReporter } from '../../train/progress.ts';
+import { JsonlLog } from '../../train/jsonl-log.ts';
+import { ProgressReporter } from '../../train/progress.ts';
 import { pretrain, writePretrainCurves } from '../../train/pretrain.ts';
-import { nonNegativeNumber, positiveInt } from '../flags.ts';
+import { checked, nonNegativeNumber, positiveInt, roundedNonNegative } from '../flags.ts';
 
 interface Flags {
   data: string;
@@ -14,22 +15,22 @@ interface Flags {
   init?: string;
   tokenizer?: string;
   out: string;
-  batchSize: string;
-  lr: string;
-  warmupSteps?: string;
-  steps: string;
-  weightDecay: string;
-  maxGradNorm: string;
-  gradAccum: string;
-  dropout?: string;
-  seed: string;
+  batchSize: number;
+  lr: number;
+  warmupSteps?: number;
+  steps: number;
+  weightDecay: number;
+  maxGradNorm: number;
+  gradAccum: number;
+  dropout?: number;
+  seed: number;
   shuffle: boolean;
-  saveEvery: string;
-  keepLast: string;
+  saveEvery: number;
+  keepLast: number;
   resume?: boolean;
   log?: string;
   evalData?: string;
-  threads?: string;
+  threads?: number;
 }
 
 /** A preset name, or a config.json (with vocab_size from the tokenizer when it differs). */
@@ -39,8 +40,7 @@ function resolveConfig(flags: Flags, vocabSize: number | undefined): BertConfig 
   else if (existsSync(flags.config) && statSync(flags.config).isFile()) config = readConfigJson(flags.config);
   else throw new BertError(`--config must be one of ${Object.keys(PRESETS).join(', ')} or a config.json file, got ${JSON.stringify(flags.config)}`);
   if (flags.dropout !== undefined) {
-    const p = nonNegativeNumber(flags.dropout, '--dropout');
-    config = { ...config, hidden_dropout_prob: p, attention_probs_dropout_prob: p };
+    config = { ...config, hidden_dropout_prob: flags.dropout, attention_probs_dropout_prob: flags.dropout };
   }
   if (vocabSize !== undefined && config.vocab_size !== vocabSize) {
     throw new BertError(`the config's vocab_size is ${config.vocab_size} but the tokenizer has ${vocabSize} tokens`);
@@ -57,27 +57,27 @@ export function register(program: Command): void {
     .requiredOption('--out <dir>', 'output folder: checkpoints, the final model, log, loss curve')
     .option('--init <dir>', 'start from this model folder (Hugging Face or bert-ts)')
     .option('--tokenizer <dir>', 'tokenizer folder, copied into saved models (sets vocab_size for presets)')
-    .option('--batch-size <n>', 'examples per optimizer step (split over --grad-accum micro-batches)', '32')
-    .option('--lr <x>', 'peak learning rate', '1e-4')
-    .option('--warmup-steps <n>', 'linear warmup steps (default 10% of --steps)')
-    .option('--steps <n>', 'optimizer steps', '1000')
-    .option('--weight-decay <x>', 'AdamW weight decay (not on biases and LayerNorm)', '0.01')
-    .option('--max-grad-norm <x>', 'global gradient-norm clipping', '1.0')
-    .option('--grad-accum <n>', 'micro-batches per optimizer step', '1')
-    .option('--dropout <p>', 'hidden and attention dropout (default: the config)')
-    .option('--seed <n>', 'seed for initialisation, data order and dropout', '42')
+    .option(...checked('--batch-size <n>', 'examples per optimizer step (split over --grad-accum micro-batches)', positiveInt, 32))
+    .option(...checked('--lr <x>', 'peak learning rate', nonNegativeNumber, 1e-4))
+    .option(...checked('--warmup-steps <n>', 'linear warmup steps (default 10% of --steps)', roundedNonNegative))
+    .option(...checked('--steps <n>', 'optimizer steps', positiveInt, 1000))
+    .option(...checked('--weight-decay <x>', 'AdamW weight decay (not on biases and LayerNorm)', nonNegativeNumber, 0.01))
+    .option(...checked('--max-grad-norm <x>', 'global gradient-norm clipping', nonNegativeNumber, 1.0))
+    .option(...checked('--grad-accum <n>', 'micro-batches per optimizer step', positiveInt, 1))
+    .option(...checked('--dropout <p>', 'hidden and attention dropout (default: the config)', nonNegativeNumber))
+    .option(...checked('--seed <n>', 'seed for initialisation, data order and dropout', roundedNonNegative, 42))
     .option('--no-shuffle', 'read examples in file order')
-    .option('--save-every <n>', 'checkpoint every N steps (0: only at the end)', '1000')
-    .option('--keep-last <n>', 'checkpoints to keep', '3')
+    .option(...checked('--save-every <n>', 'checkpoint every N steps (0: only at the end)', roundedNonNegative, 1000))
+    .option(...checked('--keep-last <n>', 'checkpoints to keep', positiveInt, 3))
     .option('--resume', 'continue from the newest checkpoint in --out')
     .option('--log <file>', 'JSON Lines log, one object per step (default OUT/log.jsonl)')
     .option('--eval-data <path>', 'held-out pre-training data to evaluate at the end')
-    .option('--threads <n>', 'ONNX Runtime threads (default: all cores)')
+    .option(...checked('--threads <n>', 'ONNX Runtime threads (default: all cores)', positiveInt))
     .action(async (flags: Flags) => {
       const tokenizer = flags.tokenizer ? BertTokenizer.fromDirectory(flags.tokenizer) : undefined;
       const config = resolveConfig(flags, tokenizer?.vocabSize);
-      const steps = positiveInt(flags.steps, '--steps');
-      const warmup = flags.warmupSteps === undefined ? Math.round(steps * 0.1) : Math.round(nonNegativeNumber(flags.warmupSteps, '--warmup-steps'));
+      const steps = flags.steps;
+      const warmup = flags.warmupSteps ?? Math.round(steps * 0.1);
       const logPath = flags.log ?? join(flags.out, 'log.jsonl');
       let progress: ProgressReporter | undefined;
       let log: JsonlLog | undefined;
@@ -87,20 +87,20 @@ export function register(program: Command): void {
         init: flags.init,
         tokenizerDir: flags.tokenizer,
         out: flags.out,
-        batchSize: positiveInt(flags.batchSize, '--batch-size'),
-        lr: nonNegativeNumber(flags.lr, '--lr'),
+        batchSize: flags.batchSize,
+        lr: flags.lr,
         warmupSteps: warmup,
         steps,
-        weightDecay: nonNegativeNumber(flags.weightDecay, '--weight-decay'),
-        maxGradNorm: nonNegativeNumber(flags.maxGradNorm, '--max-grad-norm'),
-        gradAccum: positiveInt(flags.gradAccum, '--grad-accum'),
-        seed: Math.round(nonNegativeNumber(flags.seed, '--seed')),
+        weightDecay: flags.weightDecay,
+        maxGradNorm: flags.maxGradNorm,
+        gradAccum: flags.gradAccum,
+        seed: flags.seed,
         shuffle: flags.shuffle,
-        saveEvery: Math.round(nonNegativeNumber(flags.saveEvery, '--save-every')),
-        keepLast: positiveInt(flags.keepLast, '--keep-last'),
+        saveEvery: flags.saveEvery,
+        keepLast: flags.keepLast,
         resume: flags.resume === true,
         evalData: flags.evalData,
-        threads: flags.threads === undefined ? undefined : positiveInt(flags.threads, '--threads'),
+        threads: flags.threads,
         onMessage: (m) => process.stderr.write(`${m}\n`),
         onStart: (startStep) => {
           progress = new ProgressReporter({ total: steps, start: startStep, label: 'pretrain' });

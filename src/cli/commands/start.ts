@@ -1,31 +1,31 @@
 import type { Command } from 'commander';
 import { runStartJob, START_DEFAULTS } from '../start-job.ts';
 import { ProgressReporter } from '../../train/progress.ts';
-import { positiveInt } from '../flags.ts';
+import { checked, finiteNumber, positiveInt } from '../flags.ts';
 
 export function register(program: Command): void {
   program
     .command('start')
     .description('the main job (npm start): vocabulary, pre-training data and a mini BERT pre-trained on the Brown corpus, evaluated on held-out documents')
     .option('--out <dir>', 'where everything is written', START_DEFAULTS.out)
-    .option('--steps <n>', 'pre-training steps', String(START_DEFAULTS.steps))
-    .option('--batch-size <n>', 'pre-training batch size', String(START_DEFAULTS.batchSize))
-    .option('--max-seq-length <n>', 'tokens per pre-training example', String(START_DEFAULTS.maxSeqLength))
-    .option('--vocab-size <n>', 'WordPiece vocabulary size', String(START_DEFAULTS.vocabSize))
-    .option('--lr <x>', 'peak learning rate', String(START_DEFAULTS.lr))
+    .option(...checked('--steps <n>', 'pre-training steps', positiveInt, START_DEFAULTS.steps))
+    .option(...checked('--batch-size <n>', 'pre-training batch size', positiveInt, START_DEFAULTS.batchSize))
+    .option(...checked('--max-seq-length <n>', 'tokens per pre-training example', positiveInt, START_DEFAULTS.maxSeqLength))
+    .option(...checked('--vocab-size <n>', 'WordPiece vocabulary size', positiveInt, START_DEFAULTS.vocabSize))
+    .option(...checked('--lr <x>', 'peak learning rate', finiteNumber, START_DEFAULTS.lr))
     .option('--no-finetune', 'skip the fine-tuning comparison (pre-trained vs random init on Brown POS tagging)')
-    .action(async (flags: { out: string; steps: string; batchSize: string; maxSeqLength: string; vocabSize: string; lr: string; finetune: boolean }) => {
+    .action(async (flags: { out: string; steps: number; batchSize: number; maxSeqLength: number; vocabSize: number; lr: number; finetune: boolean }) => {
       const t0 = performance.now();
       const log = (line: string) => process.stdout.write(`${line}\n`);
       let progress: ProgressReporter | undefined;
       const summary = await runStartJob({
         ...START_DEFAULTS,
         out: flags.out,
-        steps: positiveInt(flags.steps, '--steps'),
-        batchSize: positiveInt(flags.batchSize, '--batch-size'),
-        maxSeqLength: positiveInt(flags.maxSeqLength, '--max-seq-length'),
-        vocabSize: positiveInt(flags.vocabSize, '--vocab-size'),
-        lr: Number(flags.lr),
+        steps: flags.steps,
+        batchSize: flags.batchSize,
+        maxSeqLength: flags.maxSeqLength,
+        vocabSize: flags.vocabSize,
+        lr: flags.lr,
         finetune: flags.finetune,
         log,
         onStep: (r) => {

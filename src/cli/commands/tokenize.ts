@@ -3,7 +3,7 @@ import { BertError } from '../../errors.ts';
 import { BertTokenizer } from '../../tokenizer/bert-tokenizer.ts';
 import { utf8Lines } from '../../tokenizer/lines.ts';
 import type { EncodeOptions } from '../../tokenizer/types.ts';
-import { positiveInt } from '../flags.ts';
+import { checked, positiveInt } from '../flags.ts';
 
 interface TokenizeFlags {
   vocab?: string;
@@ -11,7 +11,7 @@ interface TokenizeFlags {
   lowercase?: boolean;
   cased?: boolean;
   pair?: string;
-  maxLength?: string;
+  maxLength?: number;
 }
 
 /** `--lowercase` / `--cased` as a tri-state: undefined lets the tokenizer files decide. */
@@ -19,8 +19,6 @@ export function casingFlag(flags: { lowercase?: boolean; cased?: boolean }): boo
   if (flags.lowercase && flags.cased) throw new BertError('--lowercase and --cased contradict each other');
   return flags.lowercase ? true : flags.cased ? false : undefined;
 }
-
-/** A flag that must be a positive integer. */
 
 export function register(program: Command): void {
   program
@@ -32,7 +30,7 @@ export function register(program: Command): void {
     .option('--lowercase', 'uncased: lowercase and strip accents')
     .option('--cased', 'cased: keep case and accents')
     .option('--pair <text>', 'second sequence: [CLS] TEXT [SEP] PAIR [SEP]')
-    .option('--max-length <n>', 'truncate (longest first) to at most n tokens, specials included')
+    .option(...checked('--max-length <n>', 'truncate (longest first) to at most n tokens, specials included', positiveInt))
     .action(async (text: string, flags: TokenizeFlags) => {
       if ((flags.vocab === undefined) === (flags.tokenizer === undefined)) {
         throw new BertError('give exactly one of --vocab FILE or --tokenizer DIR');
@@ -42,7 +40,7 @@ export function register(program: Command): void {
         flags.vocab !== undefined
           ? BertTokenizer.fromVocabFile(flags.vocab, { lowercase })
           : BertTokenizer.fromDirectory(flags.tokenizer!, { lowercase });
-      const opts: EncodeOptions = flags.maxLength === undefined ? {} : { max_length: positiveInt(flags.maxLength, '--max-length') };
+      const opts: EncodeOptions = flags.maxLength === undefined ? {} : { max_length: flags.maxLength };
       const line = (t: string): string => {
         const e = tok.encode(t, flags.pair, opts);
         const out = { tokens: e.tokens, input_ids: e.input_ids, token_type_ids: e.token_type_ids, attention_mask: e.attention_mask, offsets: e.offsets };

@@ -1,15 +1,15 @@
 import type { Command } from 'commander';
 import { trainWordPieceVocab } from '../../tokenizer/train.ts';
-import { positiveInt } from '../flags.ts';
+import { checked, positiveInt } from '../flags.ts';
 import { casingFlag } from './tokenize.ts';
 
 interface VocabFlags {
   corpus: string[];
-  size: string;
+  size: number;
   out: string;
   lowercase?: boolean;
   cased?: boolean;
-  minFrequency?: string;
+  minFrequency: number;
 }
 
 export function register(program: Command): void {
@@ -17,15 +17,15 @@ export function register(program: Command): void {
     .command('vocab')
     .description('train a WordPiece vocabulary on text files and save a tokenizer folder')
     .requiredOption('--corpus <files...>', 'UTF-8 text files')
-    .requiredOption('--size <n>', 'vocabulary size, the 5 special tokens included')
+    .requiredOption(...checked('--size <n>', 'vocabulary size, the 5 special tokens included', positiveInt))
     .requiredOption('--out <dir>', 'folder to write vocab.txt, tokenizer.json, tokenizer_config.json, special_tokens_map.json')
     .option('--lowercase', 'uncased (default)')
     .option('--cased', 'keep case and accents')
-    .option('--min-frequency <n>', 'least count for a character or merge to enter the vocabulary', '2')
+    .option(...checked('--min-frequency <n>', 'least count for a character or merge to enter the vocabulary', positiveInt, 2))
     .action((flags: VocabFlags) => {
       const tok = trainWordPieceVocab(flags.corpus, {
-        vocabSize: positiveInt(flags.size, '--size'),
-        minFrequency: positiveInt(flags.minFrequency ?? '2', '--min-frequency'),
+        vocabSize: flags.size,
+        minFrequency: flags.minFrequency,
         lowercase: casingFlag(flags) ?? true,
       });
       tok.save(flags.out);

@@ -1,0 +1,71 @@
+// One optimizer step from micro-batches, shared by pre-training and fine-tuning: forward + backward of
+// each micro-batch (TrainStep), their gradients averaged (GradAccumulator), then clipped to a global
+// norm and applied by AdamW at the schedule's rate (applyUpdate). The loops around it only say where
+// micro-batches come from and what to keep of each result.
+import type { ParamTensor } from '../model/runner.ts';
+import type { HostTensor } from '../runtime/session.ts';
+import { BertError } from '../errors.ts';
+import { AdamW, GradAccumulator } from './optimizer.ts';
+import type { LinearSchedule } from './schedule.ts';
+import type { StepResult, TrainStep } from './step.ts';
+import { applyUpdate } from './update.ts';
+
+export interface OptimizerStepOptions {
+  /** Most micro-batches per optimizer step (a step may have fewer: a short last batch). */
+  gradAccum: number;
+  schedule: LinearSchedule;
+  maxGradNorm: number;
+}
+
+/** The micro-batches of one optimizer step. */
+export interface MicroBatches {
+  /** How many (1 to gradAccum). */
+  count: number;
+  /** The dropout-mask index of the first; each next one adds 1 (see TrainStep.run). */
+  firstIndex: number;
+  /** The feeds of micro-batch `m` (0-based), asked for in order, each once. */
+  feeds(m: number): Record<string, HostTensor> | Promise<Record<string, HostTensor>>;
+  /** Sees micro-batch `m`'s result before the next one reuses its gradient buffers. */
+  onResult?(result: StepResult, m: number): void;
+}
+
+export interface OptimizerStepResult {
+  /** The mean of the micro-batches' losses. */
+  loss: number;
+  lr: number;
+  /** The global gradient norm before clipping. */
+  grad_norm: number;
+}
+
+export class OptimizerStep {
+  private readonly accumulator: GradAccumulator | undefined;
+
+  constructor(
+    private readonly step: TrainStep,
+    private readonly optimizer: AdamW,
+    /** The parameters `optimizer` updates. */
+    private readonly params: ReadonlyMap<string, ParamTensor>,
+    private readonly opts: OptimizerStepOptions,
+  ) {
+    this.accumulator = opts.gradAccum > 1 ? new GradAccumulator(params) : undefined;
+  }
+
+  /** Runs optimizer step `k` (0-based, the schedule's step) over `micro`, updating the parameters in place. */
+  async run(k: number, micro: MicroBatches): Promise<OptimizerStepResult> {
+    if (!(micro.count >= 1 && micro.count <= this.opts.gradAccum)) {
+      throw new BertError(`an optimizer step takes 1 to ${this.opts.gradAccum} micro-batches, got ${micro.count}`);
+    }
+    let lossSum = 0;
+    let grads: ReadonlyMap<string, Float32Array> | undefined;
+    for (let m = 0; m < micro.count; m++) {
+      const r = await this.step.run(await micro.feeds(m), this.params, micro.firstIndex + m);
+      lossSum += r.loss;
+      micro.onResult?.(r, m);
+      if (this.accumulator) this.accumulator.add(r.grads);
+      else grads = r.grads;
+    }
+    if (this.accumulator) grads = this.accumulator.average();
+    const { lr, grad_norm } = applyUpdate(this.optimizer, grads!, k, { schedule: this.opts.schedule, maxGradNorm: this.opts.maxGradNorm });
+    return { loss: lossSum / micro.count, lr, grad_norm };
+  }
+}
