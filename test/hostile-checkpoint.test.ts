@@ -76,6 +76,16 @@ test('a config.json asking for an absurd model beside a small checkpoint is refu
   rmSync(dir, { recursive: true, force: true });
 });
 
+test('a config within the limits but describing far more than its checkpoint holds is refused before any graph is built', () => {
+  const dir = folderWithConfig((c) => (c.num_hidden_layers = 200));
+  const help = runChild(['--help']);
+  const cli = runChild(['embed', '--model', dir, 'hello']);
+  assert.equal(cli.code, 2);
+  assert.match(cli.stderr, /^bert: error: .*model\.safetensors: checkpoint holds [\d.]+% of the \d+ parameters the config describes \(\d+ tensors missing, first bert\.encoder\.layer\.2\.[^)]*\); refusing .*\n$/);
+  assert.ok(cli.peakKb < help.peakKb + 64 * 1024, `peak RSS ${cli.peakKb} kB, --help ${help.peakKb} kB`);
+  rmSync(dir, { recursive: true, force: true });
+});
+
 test('config sizes: each over its limit, and a parameter count over 2^29, is one line naming the field and the limit', () => {
   const base = JSON.parse(readFileSync(join(FIXTURE, 'config.json'), 'utf8')) as Record<string, unknown>;
   for (const [field, limit] of Object.entries(CONFIG_LIMITS)) {
