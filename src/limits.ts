@@ -13,8 +13,8 @@ export const FILE_LIMITS = {
   'config.json': 16 * MiB,
   /** bert-base-multilingual's (120k tokens) is 1 MB. */
   'vocab.txt': 64 * MiB,
-  /** bert-base-multilingual's is 2.9 MB. */
-  'tokenizer.json': 64 * MiB,
+  /** bert-base-multilingual's is 2.9 MB; 16 MiB hold about a million tokens (the vocabulary limit). */
+  'tokenizer.json': 16 * MiB,
   /** A few hundred bytes; chat templates make some a few hundred KB. */
   'tokenizer_config.json': 16 * MiB,
   /** A shard index.json lists one line per 65536 examples. */
@@ -73,25 +73,30 @@ export function checkFileSize(path: string, limit: number, what: string): number
 }
 
 /**
- * How deeply `value` nests (a scalar is 0, `[]` is 1), walked with an explicit stack so that a
- * deep value cannot overflow the JS stack; stops as soon as `limit` is passed.
+ * How deeply the JSON `text` nests (`1` is 0, `[]` is 1), read from its brackets outside strings in
+ * one pass over the characters, before parsing: a deep document costs nothing to refuse, and a wide
+ * one (a million vocabulary entries) is not walked twice. Stops as soon as `limit` is passed.
  */
-export function jsonDepth(value: unknown, limit: number): number {
+export function jsonTextDepth(text: string, limit: number): number {
+  let depth = 0;
   let deepest = 0;
-  const todo: Array<[unknown, number]> = [[value, 0]];
-  for (let item = todo.pop(); item !== undefined; item = todo.pop()) {
-    const [v, d] = item;
-    if (v === null || typeof v !== 'object') continue;
-    if (d + 1 > deepest) deepest = d + 1;
-    if (deepest > limit) return deepest;
-    for (const child of Object.values(v)) todo.push([child, d + 1]);
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > deepest && (deepest = depth) > limit) return deepest;
+    } else if (c === 0x5d || c === 0x7d) depth--;
   }
   return deepest;
 }
 
-/** Throws a BertError when `value` nests deeper than LIMITS.jsonDepth. */
-export function checkJsonDepth(value: unknown, where: string): void {
-  if (jsonDepth(value, LIMITS.jsonDepth) > LIMITS.jsonDepth) {
+/** Throws a BertError when the JSON `text` nests deeper than LIMITS.jsonDepth. */
+export function checkJsonDepth(text: string, where: string): void {
+  if (jsonTextDepth(text, LIMITS.jsonDepth) > LIMITS.jsonDepth) {
     throw new BertError(`JSON nests deeper than the limit of ${LIMITS.jsonDepth} levels`, where);
   }
 }

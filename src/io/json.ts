@@ -19,7 +19,7 @@ export function parseJson(text: string, where: string, what = 'not valid JSON'):
 
 /**
  * The JSON value in `path` (called `name` in messages: "config.json"). Refused before reading when
- * over `limit` bytes; after parsing, when it nests deeper than LIMITS.jsonDepth.
+ * over `limit` bytes; before parsing, when it nests deeper than LIMITS.jsonDepth.
  */
 export function readJsonFile(path: string, name: string, limit: number): unknown {
   checkFileSize(path, limit, name);
@@ -30,7 +30,6 @@ export function readJsonFile(path: string, name: string, limit: number): unknown
     const code = (err as NodeJS.ErrnoException).code;
     throw new BertError(code === 'ENOENT' ? `${name} not found` : `cannot read ${name}: ${oneLine((err as Error).message)}`, path);
   }
-  const value = parseJson(text, path);
-  checkJsonDepth(value, path);
-  return value;
+  checkJsonDepth(text, path);
+  return parseJson(text, path);
 }

@@ -224,14 +224,14 @@ export function readConfigJson(path: string): BertConfig {
   } catch (err) {
     throw new BertError(`cannot read config: ${(err as Error).message}`, path);
   }
+  // Unknown keys are written back by JSON.stringify, which recurses.
+  checkJsonDepth(text, path);
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (err) {
     throw new BertError(`config is not valid JSON: ${oneLine((err as Error).message)}`, path);
   }
-  // Unknown keys are written back by JSON.stringify, which recurses.
-  checkJsonDepth(json, path);
   return configFromJson(json, path);
 }
 

@@ -67,8 +67,9 @@ export function readTokenizerJson(path: string): TokenizerJson {
   if ((model.unk_token ?? '[UNK]') !== '[UNK]' || (model.continuing_subword_prefix ?? '##') !== '##') {
     throw new BertError('expected unk_token [UNK] and continuing_subword_prefix ##', path);
   }
+  const count = Object.keys(model.vocab).length;
+  if (count > LIMITS.vocabTokens) throw new BertError(`vocabulary has ${count} tokens, over the limit of ${LIMITS.vocabTokens}`, path);
   const entries = Object.entries(model.vocab);
-  if (entries.length > LIMITS.vocabTokens) throw new BertError(`vocabulary has ${entries.length} tokens, over the limit of ${LIMITS.vocabTokens}`, path);
   const vocab: string[] = new Array<string>(entries.length);
   for (const [token, id] of entries) {
     if (!Number.isInteger(id) || id < 0 || id >= entries.length || vocab[id] !== undefined) {
