@@ -172,6 +172,8 @@ test('pickles that nest deeply, flood the stack or expand a storage are refused 
   assert.throws(() => parseWithPickle(pickle(new Array<number>(LIMITS.pickleStack + 1).fill(0x4e))), bertError(/more than 1048576 values on the stack \(the limit\)/));
   // APPENDS of 200 000 values (a spread would overflow the JS stack), then a list where a dict is needed.
   assert.throws(() => parseWithPickle(pickle([0x5d, 0x28], new Array<number>(200_000).fill(0x4e), [0x65])), bertError(/data\.pkl does not hold a state dict/));
+  // BINSTRING with a negative length (found by the long fuzz run: it moved the reader backwards).
+  assert.throws(() => parseWithPickle(pickle([0x54, 14, 137, 190, 203, 0x4e])), bertError(/cannot read data\.pkl at byte \d+: negative length -\d+$/));
   // A state dict whose key is a deeply nested tuple: described, not stringified.
   assert.throws(() => parseWithPickle(pickle([0x7d, 0x4e], new Array<number>(60).fill(0x85), [0x4e, 0x73])), bertError(/state dict entry a tuple of 1 is not a tensor \(None\)/));
 });

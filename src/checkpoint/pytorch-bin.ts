@@ -174,6 +174,8 @@ function unpickle(
     memo.set(key, top());
   };
   const need = (n: number): number => {
+    // BINSTRING's length is signed: a negative one would move the reader backwards.
+    if (n < 0) fail(`negative length ${n}`);
     if (p + n > data.byteLength) fail('pickle is truncated');
     const at = p;
     p += n;
