@@ -50,7 +50,11 @@ function sleb(n: number): number[] {
 }
 
 const section = (id: number, content: number[]): number[] => [id, ...uleb(content.length), ...content];
-const name = (s: string): number[] => [s.length, ...Buffer.from(s)];
+/** A WebAssembly name: its UTF-8 length, then the bytes (TextEncoder, not Buffer: the kernels also run in the browser worker). */
+function name(s: string): number[] {
+  const bytes = new TextEncoder().encode(s);
+  return [...uleb(bytes.length), ...bytes];
+}
 
 /** A module exporting `fn` (parameter types, no result) with `locals` ([count, type] groups) and `code` (ending in `end`). */
 export function moduleBytes(fn: string, params: number[], locals: Array<[number, number]>, code: number[]): Uint8Array {
