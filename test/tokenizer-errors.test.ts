@@ -93,3 +93,12 @@ test('bert tokenize - : one JSON line per stdin line; invalid UTF-8 stops with t
   assert.equal(bad.stderr, 'bert: error: stdin:3: invalid UTF-8\n');
   assert.equal(bad.stdout.trim().split('\n').length, 2, 'lines before the bad one were written');
 });
+
+test('vocabularies over the token limit are refused from a line count, before a string per line exists', () => {
+  // 2^20 + 1 lines of "a": refused by the count, not by the duplicates (which come later).
+  const huge = file('huge/vocab.txt', Buffer.alloc(2 * ((1 << 20) + 1), 'a\n'));
+  assert.throws(() => BertTokenizer.fromVocabFile(huge), (e: unknown) => e instanceof BertError && /huge\/vocab\.txt: vocabulary has 1048577 or more lines, over the limit of 1048576 tokens$/.test(e.message));
+  const entries = Array.from({ length: (1 << 20) + 1 }, (_, i) => `"${i.toString(36)}":${i}`).join(',');
+  const json = file('huge-json/tokenizer.json', `{"model":{"type":"WordPiece","vocab":{${entries}}},"normalizer":{"type":"BertNormalizer"}}`);
+  assert.throws(() => BertTokenizer.fromTokenizerJson(json), /tokenizer\.json: vocabulary has 1048577 tokens, over the limit of 1048576$/);
+});

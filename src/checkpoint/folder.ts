@@ -1,6 +1,8 @@
 import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { BertError } from '../errors.ts';
+import { readJsonFile } from '../io/json.ts';
+import { FILE_LIMITS } from '../limits.ts';
 import { writeFileAtomic } from '../io/atomic.ts';
 import { configToJson, type BertConfig } from '../model/config.ts';
 import { readConfigJson } from '../model/config-file.ts';
@@ -46,15 +48,17 @@ function readWeights(path: string): Map<string, StoredTensor> {
 
 /** A sharded checkpoint: `{ weight_map: { name: shard file } }`. */
 function readSharded(dir: string, indexPath: string): Map<string, StoredTensor> {
-  let index: { weight_map?: Record<string, string> };
-  try {
-    index = JSON.parse(readFileSync(indexPath, 'utf8')) as typeof index;
-  } catch (err) {
-    throw new BertError(`cannot read shard index: ${(err as Error).message}`, indexPath);
+  const index = readJsonFile(indexPath, 'shard index', FILE_LIMITS['index.json']) as { weight_map?: Record<string, unknown> } | null;
+  if (index?.weight_map == null || typeof index.weight_map !== 'object' || Array.isArray(index.weight_map)) throw new BertError('shard index has no weight_map', indexPath);
+  const shards = new Set(Object.values(index.weight_map));
+  for (const shard of shards) {
+    // A shard is a file beside the index, nothing else: no folders, no way out of the model folder.
+    if (typeof shard !== 'string' || !/^[\w.-]+\.(safetensors|bin)$/.test(shard) || shard.startsWith('.')) {
+      throw new BertError(`weight_map names ${JSON.stringify(shard)}, not a weights file beside the index`, indexPath);
+    }
   }
-  if (index.weight_map === undefined || typeof index.weight_map !== 'object') throw new BertError('shard index has no weight_map', indexPath);
   const out = new Map<string, StoredTensor>();
-  for (const shard of new Set(Object.values(index.weight_map))) {
+  for (const shard of shards as Set<string>) {
     for (const [k, t] of readWeights(join(dir, shard))) out.set(k, t);
   }
   return out;

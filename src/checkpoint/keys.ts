@@ -130,7 +130,9 @@ export function matchState(expected: ReadonlyMap<string, readonly number[]>, loa
     }
   }
   if (mismatched.length > 0) {
-    throw new BertError(`checkpoint does not fit the model (shape mismatch):\n  ${mismatched.join('\n  ')}`, where);
+    // One line however many: a config that disagrees with every tensor would otherwise print hundreds.
+    const shown = mismatched.slice(0, 5).join('; ') + (mismatched.length > 5 ? `; and ${mismatched.length - 5} more` : '');
+    throw new BertError(`checkpoint does not fit the model (shape mismatch in ${mismatched.length} tensors): ${shown}`, where);
   }
   const unexpected = [...loaded.keys()].filter((name) => !expected.has(name));
   return { missing, unexpected };

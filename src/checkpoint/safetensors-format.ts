@@ -1,4 +1,5 @@
 import { BertError } from '../errors.ts';
+import { oneLine } from '../io/json-text.ts';
 import { littleEndian, numel, toFloat32, type FloatTensor, type StoredTensor } from './tensor.ts';
 
 // The safetensors format (github.com/huggingface/safetensors): u64 little-endian N, then N bytes of
@@ -30,7 +31,7 @@ export function parseSafetensors(file: Uint8Array, where = 'safetensors'): Safet
   try {
     header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(file.subarray(8, 8 + headerLen)));
   } catch (err) {
-    fail(`header is not valid JSON: ${(err as Error).message}`);
+    fail(`header is not valid JSON: ${oneLine((err as Error).message)}`);
   }
   if (header === null || typeof header !== 'object' || Array.isArray(header)) fail('header is not a JSON object');
   const dataStart = 8 + headerLen;

@@ -4,6 +4,7 @@
 // weights.ts is the loader itself (loadWeights), which reads the model folder first.
 import type { BertConfig } from '../model/config.ts';
 import { initParams } from '../model/init.ts';
+import { checkWeightCoverage } from './coverage.ts';
 import type { Checkpoint } from './folder.ts';
 import { describeMatch, matchState, type StateMatch } from './keys.ts';
 import type { FloatTensor } from './tensor.ts';
@@ -33,13 +34,15 @@ export interface LoadedWeights {
 /**
  * The parameters of `request.shapes` from `ckpt` (tensors read from `folder`), or all fresh when `ckpt`
  * is undefined (random initialisation). A shape that differs from the model's is an error naming
- * every such key with both shapes (matchState).
+ * every such key with both shapes (matchState); a checkpoint holding under half the parameters is
+ * refused (checkWeightCoverage) rather than filled with random layers.
  */
 export function weightsFrom(ckpt: Pick<Checkpoint, 'tensors' | 'source'> | undefined, folder: string, request: WeightsRequest): LoadedWeights {
   if (ckpt === undefined) {
     return { params: initParams(request.shapes, request.config, request.seed), match: { missing: [...request.shapes.keys()], unexpected: [] } };
   }
   const match = matchState(request.shapes, ckpt.tensors, ckpt.source);
+  checkWeightCoverage(request.shapes, match, ckpt.source);
   for (const line of describeMatch(match, request.modelName, folder)) request.say(line);
   const fresh = initParams(new Map(match.missing.map((name) => [name, request.shapes.get(name)!])), request.config, request.seed);
   const params = new Map<string, FloatTensor>();

@@ -11,7 +11,8 @@ export { weightsFrom, type LoadedWeights, type WeightsRequest } from './weights-
 
 /**
  * The parameters of `request.shapes` from `from` (a model folder, or one already read), or all fresh
- * when `from` is undefined (random initialisation); see weightsFrom.
+ * when `from` is undefined (random initialisation); see weightsFrom (shape mismatches and a checkpoint
+ * holding under half the parameters are refused there).
  */
 export function loadWeights(from: string | Checkpoint | undefined, request: WeightsRequest): LoadedWeights {
   if (from === undefined) return weightsFrom(undefined, '', request);

@@ -1,5 +1,6 @@
 import { inflateRawSync } from 'node:zlib';
 import { BertError } from '../errors.ts';
+import { LIMITS } from '../limits.ts';
 
 // A minimal ZIP reader for torch.save archives: the end-of-central-directory record, the central
 // directory, local headers. Entries are STORED (torch's writer) or DEFLATE (a re-zipped archive).
@@ -18,6 +19,8 @@ const ZIP64_EOCD = 0x06064b50;
 const ZIP64_LOCATOR = 0x07064b50;
 const CENTRAL = 0x02014b50;
 const LOCAL = 0x04034b50;
+// zlib's maxOutputLength ceiling.
+const MAX_INFLATE = 2 ** 32;
 
 export function listZip(file: Uint8Array, where: string): Map<string, ZipEntry> {
   const fail = (why: string): never => {
@@ -56,6 +59,7 @@ export function listZip(file: Uint8Array, where: string): Map<string, ZipEntry> 
     const extraLen = v.getUint16(p + 30, true);
     const commentLen = v.getUint16(p + 32, true);
     let localHeaderOffset = v.getUint32(p + 42, true);
+    if (p + 46 + nameLen + extraLen + commentLen > file.byteLength) fail(`central directory entry ${k} runs past the end of the file`);
     const name = new TextDecoder().decode(file.subarray(p + 46, p + 46 + nameLen));
     // Zip64 extra field (id 1): 8-byte values replace, in order, whichever of the fields above are 0xFFFFFFFF.
     let e = p + 46 + nameLen;
@@ -65,9 +69,14 @@ export function listZip(file: Uint8Array, where: string): Map<string, ZipEntry> 
       const len = v.getUint16(e + 2, true);
       if (id === 1) {
         let q = e + 4;
-        if (size === 0xffffffff) (size = Number(v.getBigUint64(q, true))), (q += 8);
-        if (compressedSize === 0xffffffff) (compressedSize = Number(v.getBigUint64(q, true))), (q += 8);
-        if (localHeaderOffset === 0xffffffff) localHeaderOffset = Number(v.getBigUint64(q, true));
+        const u64 = (): number => {
+          if (q + 8 > Math.min(e + 4 + len, extraEnd)) fail(`zip64 field of central directory entry ${k} is too short`);
+          q += 8;
+          return Number(v.getBigUint64(q - 8, true));
+        };
+        if (size === 0xffffffff) size = u64();
+        if (compressedSize === 0xffffffff) compressedSize = u64();
+        if (localHeaderOffset === 0xffffffff) localHeaderOffset = u64();
       }
       e += 4 + len;
     }
@@ -77,8 +86,14 @@ export function listZip(file: Uint8Array, where: string): Map<string, ZipEntry> 
   return entries;
 }
 
-/** The bytes of one entry: a view into `file` when STORED, a fresh buffer when DEFLATE. */
-export function readZipEntry(file: Uint8Array, entry: ZipEntry, where: string): Uint8Array {
+/**
+ * The bytes of one entry: a view into `file` when STORED, a fresh buffer when DEFLATE. `maxSize` is
+ * the most the caller can use (the bytes a storage needs, the pickle limit): a larger declared size is
+ * refused before anything is read, and inflating stops at the declared size, so a zip bomb costs
+ * no more memory than the entry honestly claims. A deflated entry may also claim at most
+ * LIMITS.inflateRatio times its compressed size (or LIMITS.inflateFloor).
+ */
+export function readZipEntry(file: Uint8Array, entry: ZipEntry, where: string, maxSize = Number.MAX_SAFE_INTEGER): Uint8Array {
   const fail = (why: string): never => {
     throw new BertError(`zip entry ${entry.name}: ${why}`, where);
   };
@@ -89,9 +104,25 @@ export function readZipEntry(file: Uint8Array, entry: ZipEntry, where: string): 
   const end = start + entry.compressedSize;
   if (end > file.byteLength) fail(`data runs past the end of the file (truncated?)`);
   const raw = file.subarray(start, end);
-  if (entry.method === 0) return raw;
+  if (entry.size > maxSize) fail(`declares ${entry.size} bytes, over the ${maxSize} it may hold`);
+  if (entry.method === 0) {
+    if (entry.size !== entry.compressedSize) fail(`stored entry declares ${entry.size} bytes but holds ${entry.compressedSize}`);
+    return raw;
+  }
   if (entry.method === 8) {
-    const out = inflateRawSync(raw);
+    const ratioLimit = Math.max(LIMITS.inflateFloor, LIMITS.inflateRatio * entry.compressedSize);
+    if (entry.size > ratioLimit) {
+      fail(`declares ${entry.size} bytes from ${entry.compressedSize} compressed, over the limit of ${LIMITS.inflateRatio}x (a zip bomb?)`);
+    }
+    if (entry.size >= MAX_INFLATE) fail(`declares ${entry.size} bytes, more than one buffer can hold (${MAX_INFLATE})`);
+    let out: Buffer;
+    try {
+      // One byte of headroom tells "inflates to more than declared" apart from "exactly the declared size".
+      out = inflateRawSync(raw, { maxOutputLength: entry.size + 1 });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') return fail(`inflates to more than the ${entry.size} bytes it declares (stopped there)`);
+      return fail(`corrupt deflate data: ${(err as Error).message}`);
+    }
     if (out.byteLength !== entry.size) fail(`inflated to ${out.byteLength} bytes, expected ${entry.size}`);
     return out;
   }

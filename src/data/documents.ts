@@ -6,6 +6,7 @@
 import { createReadStream, statSync } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
 import { BertError } from '../errors.ts';
+import { LIMITS } from '../limits.ts';
 import { splitSentences } from './sentences.ts';
 
 export interface TextDocument {
@@ -72,9 +73,12 @@ export async function* readDocuments(files: readonly string[], opts: ReadDocumen
           nl = text.indexOf('\n', start);
         }
         carry = text.slice(start);
+        // Without this a file with no newline grows one string until V8 gives up, copying it each time.
+        if (carry.length > LIMITS.textLine) throw new BertError(`line is longer than the limit of ${LIMITS.textLine} characters`, `${file}:${lineNo + 1}`);
         opts.onBytes?.(bytesBefore + stream.bytesRead);
       }
     } catch (err) {
+      if (err instanceof BertError) throw err;
       throw new BertError(`cannot read input: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, file);
     }
     const last = take(carry + decoder.end());

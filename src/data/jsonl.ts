@@ -8,6 +8,8 @@ import { StringDecoder } from 'node:string_decoder';
 import { basename, dirname, join } from 'node:path';
 import { BertError } from '../errors.ts';
 import { fsyncDir } from '../io/atomic.ts';
+import { oneLine } from '../io/json-text.ts';
+import { LIMITS } from '../limits.ts';
 import { decodeExample, encodeExample, recordLayout, type PretrainingExample, type RecordBlocks, type RecordLayout } from './records.ts';
 
 export interface BertJsonlExample {
@@ -118,8 +120,9 @@ export function readJsonlRecords(path: string): { layout: RecordLayout; records:
     try {
       obj = JSON.parse(raw) as Record<string, unknown>;
     } catch (err) {
-      throw new BertError(`not valid JSON (${(err as Error).message})`, where);
+      throw new BertError(`not valid JSON (${oneLine((err as Error).message)})`, where);
     }
+    if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) throw new BertError('expected one JSON object per line', where);
     for (const f of FIELDS) {
       const v = obj[f];
       if (!Array.isArray(v) || !v.every((x) => typeof x === 'number' && Number.isFinite(x))) {
@@ -221,12 +224,17 @@ function* fileLines(path: string): Generator<[number, string]> {
       const got = readSync(fd, block, 0, block.length, null);
       if (got === 0) break;
       const text = carry + decoder.write(block.subarray(0, got));
+      const tooLong = (): never => {
+        throw new BertError(`line is longer than the limit of ${LIMITS.jsonlLineChars} characters`, `${path}:${lineNo + 1}`);
+      };
       let start = 0;
       for (let nl = text.indexOf('\n'); nl !== -1; nl = text.indexOf('\n', start)) {
+        if (nl - start > LIMITS.jsonlLineChars) tooLong();
         yield [++lineNo, text.slice(start, nl)];
         start = nl + 1;
       }
       carry = text.slice(start);
+      if (carry.length > LIMITS.jsonlLineChars) tooLong();
     }
     const last = carry + decoder.end();
     if (last) yield [++lineNo, last];

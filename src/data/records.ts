@@ -151,6 +151,28 @@ export function emptyBatch(layout: RecordLayout, batch_size: number): Pretrainin
   };
 }
 
+/**
+ * Why the record at `offset` cannot be a real example (lengths past the layout, positions past the
+ * length, ids past the vocabulary), or undefined when it can. Shards are files from outside too.
+ */
+export function checkRecord(layout: RecordLayout, buf: Buffer, offset: number, vocab_size: number): string | undefined {
+  const { offsets: o, dtype } = layout;
+  const n = buf.readUInt16LE(offset + o.length);
+  const p = buf.readUInt16LE(offset + o.num_predictions);
+  if (n > layout.max_seq_length) return `length ${n} is over max_seq_length ${layout.max_seq_length}`;
+  if (p > layout.max_predictions_per_seq) return `${p} predictions, over max_predictions_per_seq ${layout.max_predictions_per_seq}`;
+  const id = (at: number, i: number): number => (dtype === 'uint16' ? buf.readUInt16LE(offset + at + 2 * i) : buf.readUInt32LE(offset + at + 4 * i));
+  for (let i = 0; i < n; i++) if (id(o.input_ids, i) >= vocab_size) return `input id ${id(o.input_ids, i)} at ${i} is not below vocab_size ${vocab_size}`;
+  for (let k = 0; k < p; k++) {
+    const pos = buf.readUInt16LE(offset + o.masked_lm_positions + 2 * k);
+    if (pos >= n) return `masked position ${pos} is past the ${n} tokens`;
+    if (id(o.masked_lm_ids, k) >= vocab_size) return `masked id ${id(o.masked_lm_ids, k)} is not below vocab_size ${vocab_size}`;
+  }
+  const label = buf[offset + o.next_sentence_label]!;
+  if (label > 1) return `next_sentence_label ${label} is not 0 or 1`;
+  return undefined;
+}
+
 /** Copies the record at `offset` into row `b` of `batch` (made by emptyBatch). */
 export function fillBatchRow(layout: RecordLayout, buf: Buffer, offset: number, batch: PretrainingBatch, b: number): void {
   const { offsets: o, dtype } = layout;

@@ -2,11 +2,13 @@
  * Binary shards: `shard-00000.bin`, ... each a run of fixed-size records (see records.ts), and
  * `index.json` describing them. Reading example k is one pread at a computed offset: no parsing.
  */
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readdirSync, readSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { BertError } from '../errors.ts';
 import { writeFileAtomic } from '../io/atomic.ts';
-import { emptyBatch, fillBatchRow, recordLayout, type IdDtype, type PretrainingBatch, type RecordBlocks, type RecordLayout } from './records.ts';
+import { readJsonFile } from '../io/json.ts';
+import { FILE_LIMITS, LIMITS } from '../limits.ts';
+import { checkRecord, emptyBatch, fillBatchRow, recordLayout, type IdDtype, type PretrainingBatch, type RecordBlocks, type RecordLayout } from './records.ts';
 
 export const SHARD_FORMAT = 'bert-ts-pretraining-shards';
 
@@ -117,19 +119,35 @@ function prepareOutputDir(dir: string): void {
 
 export function readShardIndex(dir: string): ShardIndex {
   const path = join(dir, 'index.json');
-  let index: ShardIndex;
+  const index = readJsonFile(path, 'shard index', FILE_LIMITS['index.json']) as ShardIndex | null;
+  if (index === null || typeof index !== 'object' || index.format !== SHARD_FORMAT || index.version !== 1) {
+    throw new BertError(`not a ${SHARD_FORMAT} v1 index (format ${JSON.stringify(index?.format)})`, path);
+  }
+  if (index.dtype !== 'uint16' && index.dtype !== 'uint32') throw new BertError(`dtype must be uint16 or uint32, got ${JSON.stringify(index.dtype)}`, path);
+  let layout: RecordLayout;
   try {
-    index = JSON.parse(readFileSync(path, 'utf8')) as ShardIndex;
+    layout = recordLayout(index.max_seq_length, index.max_predictions_per_seq, index.dtype);
   } catch (err) {
-    throw new BertError(`cannot read shard index: ${(err as Error).message}`, path);
+    throw new BertError((err as Error).message, path);
   }
-  if (index.format !== SHARD_FORMAT || index.version !== 1) {
-    throw new BertError(`not a ${SHARD_FORMAT} v1 index (format ${JSON.stringify(index.format)})`, path);
-  }
-  const layout = recordLayout(index.max_seq_length, index.max_predictions_per_seq, index.dtype);
   if (layout.record_bytes !== index.record_bytes) {
     throw new BertError(`record_bytes ${index.record_bytes} does not match the layout (${layout.record_bytes})`, path);
   }
+  const max = index.dtype === 'uint16' ? 65536 : 2 ** 32;
+  if (!Number.isInteger(index.vocab_size) || index.vocab_size < 1 || index.vocab_size > max) throw new BertError(`vocab_size must be an integer in [1, ${max}], got ${JSON.stringify(index.vocab_size)}`, path);
+  if (!Array.isArray(index.shards) || index.shards.length > LIMITS.shards) {
+    throw new BertError(`shards must be a list of at most ${LIMITS.shards}`, path);
+  }
+  let total = 0;
+  for (const s of index.shards) {
+    // Shard files are named by the writer; any other name (a path out of the folder) is refused.
+    if (s === null || typeof s !== 'object' || typeof s.file !== 'string' || !SHARD_NAME.test(s.file)) {
+      throw new BertError(`shard ${JSON.stringify(s)} is not {file: "shard-NNNNN.bin", num_examples}`, path);
+    }
+    if (!Number.isSafeInteger(s.num_examples) || s.num_examples < 0) throw new BertError(`${s.file}: num_examples must be a non-negative integer, got ${JSON.stringify(s.num_examples)}`, path);
+    total += s.num_examples;
+  }
+  if (index.num_examples !== total) throw new BertError(`num_examples ${JSON.stringify(index.num_examples)} is not the shards' sum (${total})`, path);
   return index;
 }
 
@@ -150,13 +168,13 @@ export class ShardReader {
       this.firstExample.push(n);
       n += s.num_examples;
     }
-    this.fds = this.index.shards.map((s) => {
-      try {
-        return openSync(join(dir, s.file), 'r');
-      } catch (err) {
-        throw new BertError(`cannot open shard: ${(err as NodeJS.ErrnoException).code}`, join(dir, s.file));
-      }
-    });
+    this.fds = [];
+    try {
+      for (const s of this.index.shards) this.fds.push(openShard(join(dir, s.file), s.num_examples * this.layout.record_bytes));
+    } catch (err) {
+      this.close();
+      throw err;
+    }
     this.scratch = Buffer.alloc(this.layout.record_bytes);
   }
 
@@ -170,9 +188,12 @@ export class ShardReader {
     let s = upperBound(this.firstExample, k) - 1;
     if (s < 0) s = 0;
     const rb = this.layout.record_bytes;
-    const pos = (k - this.firstExample[s]!) * rb;
-    const got = readSync(this.fds[s]!, into, offset, rb, pos);
-    if (got !== rb) throw new BertError(`shard is truncated (record ${k - this.firstExample[s]!})`, join(this.dir, this.index.shards[s]!.file));
+    const record = k - this.firstExample[s]!;
+    const got = readSync(this.fds[s]!, into, offset, rb, record * rb);
+    const where = join(this.dir, this.index.shards[s]!.file);
+    if (got !== rb) throw new BertError(`shard is truncated (record ${record})`, where);
+    const bad = checkRecord(this.layout, into, offset, this.index.vocab_size);
+    if (bad !== undefined) throw new BertError(`record ${record} is corrupt: ${bad}`, where);
   }
 
   batch(indices: readonly number[]): PretrainingBatch {
@@ -187,6 +208,22 @@ export class ShardReader {
   close(): void {
     for (const fd of this.fds.splice(0)) closeSync(fd);
   }
+}
+
+/** Opens a shard and checks it holds exactly `bytes` (its records as the index counts them). */
+function openShard(path: string, bytes: number): number {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (err) {
+    throw new BertError(`cannot open shard: ${(err as NodeJS.ErrnoException).code}`, path);
+  }
+  const size = fstatSync(fd).size;
+  if (size !== bytes) {
+    closeSync(fd);
+    throw new BertError(`shard is ${size} bytes, the index says ${bytes}`, path);
+  }
+  return fd;
 }
 
 function upperBound(sorted: readonly number[], x: number): number {

@@ -1,4 +1,6 @@
 import { BertError } from '../errors.ts';
+import { oneLine } from '../io/json-text.ts';
+import { checkJsonDepth } from '../limits.ts';
 
 /** Activation of the feed-forward block and the MLM transform. `gelu` is the exact erf form BERT uses. */
 export type HiddenAct = 'gelu' | 'gelu_new' | 'relu';
@@ -82,6 +84,29 @@ export function makeConfig(nameOrPartial: PresetName | Partial<BertConfig> = 'ba
   return config;
 }
 
+/**
+ * The largest value each size may take: far above any released BERT (in the comments), low enough
+ * that a config.json cannot make us build a graph or allocate weights no machine holds.
+ */
+export const CONFIG_LIMITS = {
+  vocab_size: 1 << 24, // multilingual BERTs: 120k; XLM-R: 250k
+  hidden_size: 1 << 14, // bert-large: 1024
+  num_hidden_layers: 256, // bert-large: 24
+  num_attention_heads: 1 << 14, // bert-large: 16; also bounded by hidden_size
+  intermediate_size: 1 << 16, // bert-large: 4096
+  max_position_embeddings: 1 << 16, // BERT: 512; long-input variants: 4096
+  type_vocab_size: 1 << 10, // BERT: 2; some variants: 16
+  num_labels: 1 << 16, // id2label entries
+} as const;
+
+/**
+ * Most parameters a config may ask for: 2^29 fp32 weights are 2 GiB, the most one protobuf (our
+ * ONNX graphs hold the weights) can carry. bert-large has 335M.
+ */
+export const MAX_PARAMETERS = 2 ** 29;
+
+const PROBLEM_TYPES: readonly string[] = ['regression', 'single_label_classification', 'multi_label_classification'];
+
 const POSITIVE_INTS = [
   'vocab_size',
   'hidden_size',
@@ -92,6 +117,20 @@ const POSITIVE_INTS = [
   'type_vocab_size',
 ] as const;
 
+/**
+ * Parameters of BertForPreTraining with a classifier of `numLabels` beside it: the most any head
+ * adds. Counted with the formula, not by building the shapes, so an absurd config costs nothing.
+ */
+export function maxParameterCount(config: BertConfig, numLabels = 0): number {
+  const { vocab_size: V, hidden_size: H, num_hidden_layers: L, intermediate_size: I } = config;
+  const embeddings = (V + config.max_position_embeddings + config.type_vocab_size) * H + 2 * H;
+  const layer = 4 * (H * H + H) + 2 * H + (I * H + I) + (H * I + H) + 2 * H;
+  const pooler = H * H + H;
+  const mlm = V + (H * H + H) + 2 * H;
+  const nsp = 2 * H + 2;
+  return embeddings + L * layer + pooler + mlm + nsp + numLabels * (H + 1);
+}
+
 /** Throws a BertError naming the first bad field; `where` is the config file when there is one. */
 export function validateConfig(config: BertConfig, where?: string): void {
   const bad = (field: string, why: string): never => {
@@ -100,6 +139,13 @@ export function validateConfig(config: BertConfig, where?: string): void {
   for (const field of POSITIVE_INTS) {
     const v: unknown = config[field];
     if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) bad(field, `must be a positive integer, got ${JSON.stringify(v)}`);
+    if ((v as number) > CONFIG_LIMITS[field]) bad(field, `is ${v as number}, over the limit of ${CONFIG_LIMITS[field]}`);
+  }
+  const numLabels = config.id2label === undefined ? 0 : Object.keys(config.id2label).length;
+  if (numLabels > CONFIG_LIMITS.num_labels) bad('id2label', `has ${numLabels} labels, over the limit of ${CONFIG_LIMITS.num_labels}`);
+  const parameters = maxParameterCount(config, numLabels);
+  if (parameters > MAX_PARAMETERS) {
+    bad('sizes', `ask for ${parameters} parameters (${(parameters / 2 ** 28).toFixed(1)} GiB in fp32), over the limit of ${MAX_PARAMETERS} (2 GiB)`);
   }
   if (config.hidden_size % config.num_attention_heads !== 0) {
     bad('hidden_size', `(${config.hidden_size}) must be divisible by num_attention_heads (${config.num_attention_heads})`);
@@ -118,6 +164,16 @@ export function validateConfig(config: BertConfig, where?: string): void {
   const pad: unknown = config.pad_token_id;
   if (typeof pad !== 'number' || !Number.isInteger(pad) || pad < 0 || pad >= config.vocab_size) {
     bad('pad_token_id', `must be an integer in [0, vocab_size), got ${JSON.stringify(pad)}`);
+  }
+  const arch: unknown = config.architectures;
+  if (arch !== undefined && !(Array.isArray(arch) && arch.every((a) => typeof a === 'string'))) bad('architectures', `must be a list of class names, got ${JSON.stringify(arch)}`);
+  const problem: unknown = config.problem_type;
+  if (problem !== undefined && problem !== null && !PROBLEM_TYPES.includes(problem as string)) {
+    bad('problem_type', `must be one of ${PROBLEM_TYPES.join(', ')}, got ${JSON.stringify(problem)}`);
+  }
+  const label2id: unknown = config.label2id;
+  if (label2id !== undefined && (label2id === null || typeof label2id !== 'object' || Array.isArray(label2id) || !Object.values(label2id).every((i) => Number.isInteger(i)))) {
+    bad('label2id', 'must map label names to integer indices');
   }
   if (config.id2label !== undefined) {
     for (const [k, v] of Object.entries(config.id2label)) {
@@ -160,11 +216,13 @@ function parseId2Label(value: unknown, where?: string): Record<number, string> {
 
 /** Parses and validates the text of a Hugging Face config.json; `where` names it in errors. */
 export function parseConfigJson(text: string, where: string): BertConfig {
+  // Unknown keys are written back by JSON.stringify, which recurses.
+  checkJsonDepth(text, where);
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (err) {
-    throw new BertError(`config is not valid JSON: ${(err as Error).message}`, where);
+    throw new BertError(`config is not valid JSON: ${oneLine((err as Error).message)}`, where);
   }
   return configFromJson(json, where);
 }

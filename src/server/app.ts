@@ -5,6 +5,7 @@ import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, ty
 import { Batcher } from './batcher.ts';
 import { RouteContext, type OffsetTokenizer, type ServerLimits } from './context.ts';
 import { ApiError, type ErrorBody } from './errors.ts';
+import { DEFAULT_HTTP_LIMITS, fastifyHttpOptions, type HttpLimits } from './limits.ts';
 import { ServerMetrics } from './metrics.ts';
 import { headRoutes } from './routes/heads.ts';
 import { openAIRoutes } from './routes/openai.ts';
@@ -35,6 +36,8 @@ export interface ServerOptions {
   tokenizer?: OffsetTokenizer;
   /** Fastify's request log (pino) to stdout; default off. */
   logger?: boolean;
+  /** Timeouts and size limits against slow or hostile clients; defaults in DEFAULT_HTTP_LIMITS. */
+  httpLimits?: Partial<HttpLimits>;
 }
 
 export interface BertServer {
@@ -63,6 +66,7 @@ function resolveLimits(model: InferenceModel, options: ServerOptions): ServerLim
 
 export function createServer(model: InferenceModel, options: ServerOptions = {}): BertServer {
   const limits = resolveLimits(model, options);
+  const httpLimits: HttpLimits = { ...DEFAULT_HTTP_LIMITS, ...options.httpLimits };
   let inFlight = 0;
   // The gauges read `queue` only when /metrics is scraped, after both exist.
   const metrics = new ServerMetrics(
@@ -85,7 +89,9 @@ export function createServer(model: InferenceModel, options: ServerOptions = {})
     // Keep-alive connections that are idle are closed at once on close(); busy ones finish first.
     forceCloseConnections: 'idle',
     return503OnClosing: true,
+    ...fastifyHttpOptions(httpLimits),
   });
+  app.server.maxConnections = httpLimits.maxConnections;
 
   // JSON only, as TEI: a text/plain body is a 415, not a string to misread.
   app.removeContentTypeParser('text/plain');

@@ -4,6 +4,8 @@ export { Batcher, lengthBucket } from './batcher.ts';
 export type { BatchOp, BatcherOptions } from './batcher.ts';
 export { ApiError } from './errors.ts';
 export type { ErrorBody, ErrorType } from './errors.ts';
+export { DEFAULT_HTTP_LIMITS } from './limits.ts';
+export type { HttpLimits } from './limits.ts';
 export { ServerMetrics } from './metrics.ts';
 export { serveModel } from './serve.ts';
 export type { ServeOptions } from './serve.ts';

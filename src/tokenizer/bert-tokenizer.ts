@@ -1,7 +1,9 @@
-import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { BertError } from '../errors.ts';
 import { writeFileAtomic } from '../io/atomic.ts';
+import { readJsonFile } from '../io/json.ts';
+import { FILE_LIMITS } from '../limits.ts';
 import { readTokenizerJson, tokenizerJsonText } from './hf-json.ts';
 import { readVocabFile } from './vocab.ts';
 import { WordPieceTokenizer } from './wordpiece-tokenizer.ts';
@@ -64,13 +66,8 @@ export class BertTokenizer extends WordPieceTokenizer {
 /** do_lower_case from a tokenizer_config.json when there is one; a flag that contradicts it is an error. */
 function resolveLowercase(configPath: string, flag: boolean | undefined): boolean {
   if (!existsSync(configPath)) return flag ?? true;
-  let config: { do_lower_case?: unknown };
-  try {
-    config = JSON.parse(readFileSync(configPath, 'utf8')) as { do_lower_case?: unknown };
-  } catch (err) {
-    throw new BertError(`not valid JSON (${(err as Error).message})`, configPath);
-  }
-  if (typeof config.do_lower_case !== 'boolean') return flag ?? true;
+  const config = readJsonFile(configPath, 'tokenizer_config.json', FILE_LIMITS['tokenizer_config.json']) as { do_lower_case?: unknown } | null;
+  if (typeof config?.do_lower_case !== 'boolean') return flag ?? true;
   if (flag !== undefined && flag !== config.do_lower_case) {
     throw new BertError(`do_lower_case is ${config.do_lower_case} here, which contradicts the ${flag ? '--lowercase' : '--cased'} flag`, configPath);
   }

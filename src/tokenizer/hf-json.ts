@@ -4,6 +4,9 @@
 // loads our file and encodes as we do.
 import { readFileSync } from 'node:fs';
 import { BertError } from '../errors.ts';
+import { checkFileSize } from '../io/file-size.ts';
+import { oneLine } from '../io/json-text.ts';
+import { FILE_LIMITS } from '../limits.ts';
 import type { SpecialTokenIds } from './types.ts';
 import { MAX_INPUT_CHARS_PER_WORD, parseTokenizerJson, type TokenizerJson } from './tokenizer-json.ts';
 
@@ -51,12 +54,13 @@ export function tokenizerJsonText(vocab: readonly string[], lowercase: boolean, 
 
 /** Reads a tokenizer.json that describes a BERT WordPiece tokenizer. */
 export function readTokenizerJson(path: string): TokenizerJson {
+  checkFileSize(path, FILE_LIMITS['tokenizer.json'], 'tokenizer.json');
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new BertError(code === 'ENOENT' ? 'tokenizer.json not found' : `cannot read: ${(err as Error).message}`, path);
+    throw new BertError(code === 'ENOENT' ? 'tokenizer.json not found' : `cannot read tokenizer.json: ${oneLine((err as Error).message)}`, path);
   }
   return parseTokenizerJson(text, path);
 }

@@ -1,4 +1,5 @@
 import { BertError } from '../errors.ts';
+import { LIMITS } from '../limits.ts';
 
 /**
  * Lines of a UTF-8 byte stream, decoded strictly: invalid UTF-8 is a BertError naming `name:line`.
@@ -8,6 +9,7 @@ import { BertError } from '../errors.ts';
 export async function* utf8Lines(source: AsyncIterable<Uint8Array>, name: string): AsyncGenerator<string> {
   const decoder = new TextDecoder('utf-8', { fatal: true });
   let pending: Buffer[] = [];
+  let pendingBytes = 0;
   let lineNo = 0;
   const decode = (bytes: Buffer): string => {
     lineNo++;
@@ -26,10 +28,15 @@ export async function* utf8Lines(source: AsyncIterable<Uint8Array>, name: string
       pending.push(buf.subarray(0, nl));
       yield decode(Buffer.concat(pending));
       pending = [];
+      pendingBytes = 0;
       buf = buf.subarray(nl + 1);
       nl = buf.indexOf(0x0a);
     }
-    if (buf.length > 0) pending.push(Buffer.from(buf));
+    if (buf.length > 0) {
+      pending.push(Buffer.from(buf));
+      pendingBytes += buf.length;
+      if (pendingBytes > LIMITS.textLine) throw new BertError(`line is longer than the limit of ${LIMITS.textLine} bytes`, `${name}:${lineNo + 1}`);
+    }
   }
   if (pending.length > 0) yield decode(Buffer.concat(pending));
 }

@@ -1,5 +1,7 @@
 // Reading a Hugging Face tokenizer.json from its text, no file access (the browser build uses this).
 import { BertError } from '../errors.ts';
+import { parseJson } from '../io/json-text.ts';
+import { checkJsonDepth, LIMITS } from '../limits.ts';
 import { validateVocab } from './vocab-text.ts';
 
 export const MAX_INPUT_CHARS_PER_WORD = 100;
@@ -12,12 +14,9 @@ export interface TokenizerJson {
 
 /** Parses the text of a tokenizer.json that describes a BERT WordPiece tokenizer; `path` names it in errors. */
 export function parseTokenizerJson(text: string, path: string): TokenizerJson {
-  let doc: unknown;
-  try {
-    doc = JSON.parse(text);
-  } catch (err) {
-    throw new BertError(`not valid JSON (${(err as Error).message})`, path);
-  }
+  checkJsonDepth(text, path);
+  const doc = parseJson(text, path);
+  if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) throw new BertError('tokenizer.json must hold a JSON object', path);
   const model = (doc as { model?: { type?: string; vocab?: Record<string, number>; unk_token?: string; continuing_subword_prefix?: string } }).model;
   if (model?.type !== 'WordPiece' || typeof model.vocab !== 'object' || model.vocab === null) {
     throw new BertError(`expected a WordPiece model, got ${JSON.stringify(model?.type ?? null)}`, path);
@@ -25,6 +24,8 @@ export function parseTokenizerJson(text: string, path: string): TokenizerJson {
   if ((model.unk_token ?? '[UNK]') !== '[UNK]' || (model.continuing_subword_prefix ?? '##') !== '##') {
     throw new BertError('expected unk_token [UNK] and continuing_subword_prefix ##', path);
   }
+  const count = Object.keys(model.vocab).length;
+  if (count > LIMITS.vocabTokens) throw new BertError(`vocabulary has ${count} tokens, over the limit of ${LIMITS.vocabTokens}`, path);
   const entries = Object.entries(model.vocab);
   const vocab: string[] = new Array<string>(entries.length);
   for (const [token, id] of entries) {

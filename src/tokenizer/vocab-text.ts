@@ -1,5 +1,6 @@
 // A BERT vocabulary as text: parsing and checking it, no file access (the browser build uses this).
 import { BertError } from '../errors.ts';
+import { LIMITS } from '../limits.ts';
 
 /** The five special tokens, in the order a new vocabulary puts them first (`[PAD]` = 0). */
 export const SPECIAL_TOKENS = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]'] as const;
@@ -10,6 +11,10 @@ export const SPECIAL_TOKENS = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]'] as 
  * and CRLF line ends are tolerated. `path` names the file in errors.
  */
 export function parseVocab(bytes: Uint8Array, path: string): string[] {
+  // Counted on the bytes, before a string per line exists: 60 MB of short lines are 10M tokens.
+  let newlines = 0;
+  for (let i = bytes.indexOf(0x0a); i !== -1; i = bytes.indexOf(0x0a, i + 1)) newlines++;
+  if (newlines > LIMITS.vocabTokens) throw new BertError(`vocabulary has ${newlines} or more lines, over the limit of ${LIMITS.vocabTokens} tokens`, path);
   let text: string;
   try {
     text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
@@ -27,6 +32,7 @@ export function parseVocab(bytes: Uint8Array, path: string): string[] {
 /** Checks a vocabulary (id -> token): not empty, no empty or duplicate token, has `[UNK]`. */
 export function validateVocab(tokens: string[], where: (id: number) => string, file: string): void {
   if (tokens.length === 0) throw new BertError('vocabulary is empty', file);
+  if (tokens.length > LIMITS.vocabTokens) throw new BertError(`vocabulary has ${tokens.length} tokens, over the limit of ${LIMITS.vocabTokens}`, file);
   const seen = new Map<string, number>();
   for (const [i, token] of tokens.entries()) {
     if (token === '') throw new BertError('empty token', where(i));

@@ -11,7 +11,7 @@ const PAIR_COLUMNS = ['sentence2', 'text_b'];
 /** Examples of `source` (named `name` in errors): CSV when the name ends in .csv, TAB-separated otherwise. */
 export function parseLabeled(source: string, name: string): TextExample[] {
   const body = source.charCodeAt(0) === 0xfeff ? source.slice(1) : source;
-  const rows: Row[] = (name.toLowerCase().endsWith('.csv') ? parseCsv(body, name) : parseTsv(body)).filter((r) => r.fields.join('').trim() !== '');
+  const rows: Row[] = (name.toLowerCase().endsWith('.csv') ? parseCsv(body, name) : parseTsv(body, name)).filter((r) => r.fields.join('').trim() !== '');
   if (rows.length === 0) throw new BertError('no examples', name);
   const header = rows[0]!.fields.map((f) => f.trim());
   const textCol = TEXT_COLUMNS.map((c) => header.indexOf(c)).find((i) => i >= 0);

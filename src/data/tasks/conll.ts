@@ -18,7 +18,7 @@ export function readConll(path: string): TaggedSentence[] {
     words = [];
     tags = [];
   };
-  splitLines(readText(path)).forEach((raw, i) => {
+  splitLines(readText(path), path).forEach((raw, i) => {
     const line = raw.trim();
     if (line === '') return flush();
     const fields = line.split(/[\t ]+/);

@@ -1,5 +1,6 @@
 // SQuAD v1.1 / v2.0 JSON files (`{version, data: [{title, paragraphs: [{context, qas}]}]}`).
 import { BertError } from '../../errors.ts';
+import { oneLine } from '../../io/json-text.ts';
 import { readText } from './lines.ts';
 import type { SquadExample } from './types.ts';
 
@@ -17,9 +18,9 @@ export function readSquad(path: string): SquadExample[] {
     json = JSON.parse(readText(path));
   } catch (e) {
     if (e instanceof BertError) throw e;
-    throw new BertError(`bad JSON: ${(e as Error).message}`, path);
+    throw new BertError(`bad JSON: ${oneLine((e as Error).message)}`, path);
   }
-  const data = (json as { data?: unknown }).data;
+  const data = (json as { data?: unknown } | null)?.data;
   if (!Array.isArray(data)) fail(path, 'top level', 'expected {"data": [...]} as SQuAD files have');
   const out: SquadExample[] = [];
   data.forEach((article: any, ai: number) => {

@@ -10,6 +10,7 @@ import type { ChoiceExample } from './types.ts';
  */
 export function readSwag(path: string): ChoiceExample[] {
   const rows = readCsv(path);
+  if (rows.length === 0) throw new BertError('no header row', path);
   const header = rows[0]!.fields;
   const col = new Map(header.map((c, i) => [c, i]));
   const endingCols = header
