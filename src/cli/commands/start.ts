@@ -2,26 +2,16 @@ import type { Command } from 'commander';
 import { BertError } from '../../errors.ts';
 import { PRESETS, type PresetName } from '../../model/config.ts';
 import { ProgressReporter } from '../../train/progress.ts';
-import { runStartJob, START_DEFAULTS } from '../start-job.ts';
+import { runStartJob, START_DEFAULTS, type StartOptions } from '../start-job.ts';
 import { FINETUNE_STAGE_DEFAULTS } from '../start-finetune.ts';
 import { checked, finiteNumber, nonNegativeNumber, oneOf, positiveInt, roundedNonNegative, type Check } from '../flags.ts';
 
-interface Flags {
-  out: string;
-  config: PresetName;
-  steps: number;
-  batchSize: number;
-  maxSeqLength: number;
-  vocabSize: number;
-  lr: number;
-  dropout?: number;
-  seed: number;
+type Flags = Pick<StartOptions, 'out' | 'config' | 'steps' | 'batchSize' | 'maxSeqLength' | 'vocabSize' | 'lr' | 'dropout' | 'seed' | 'threads'> & {
   finetune: boolean;
   labeled: number[];
   finetuneSeeds: number;
   finetuneLrs: number[];
-  threads?: number;
-}
+};
 
 /** "100,300,1000" -> [100, 300, 1000], each checked by `item`. */
 function listOf(item: Check<number>): Check<number[]> {
@@ -54,22 +44,13 @@ export function register(program: Command): void {
     .option(...checked('--threads <n>', 'ONNX Runtime threads (default: all cores)', positiveInt))
     .action(async (flags: Flags) => {
       const t0 = performance.now();
+      const { labeled, finetuneSeeds, finetuneLrs, ...options } = flags;
       const log = (line: string) => process.stdout.write(`${line}\n`);
       let progress: ProgressReporter | undefined;
       const summary = await runStartJob({
         ...START_DEFAULTS,
-        out: flags.out,
-        config: flags.config,
-        seed: flags.seed,
-        dropout: flags.dropout,
-        steps: flags.steps,
-        batchSize: flags.batchSize,
-        maxSeqLength: flags.maxSeqLength,
-        vocabSize: flags.vocabSize,
-        lr: flags.lr,
-        finetune: flags.finetune,
-        finetuneOptions: { sizes: flags.labeled, seeds: flags.finetuneSeeds, recipe: { ...FINETUNE_STAGE_DEFAULTS.recipe, lrs: flags.finetuneLrs } },
-        threads: flags.threads,
+        ...options,
+        finetuneOptions: { sizes: labeled, seeds: finetuneSeeds, recipe: { ...FINETUNE_STAGE_DEFAULTS.recipe, lrs: finetuneLrs } },
         log,
         onStep: (r) => {
           progress ??= new ProgressReporter({ total: r.steps, start: r.step - 1, label: 'pretrain' });
