@@ -13,14 +13,22 @@ export function pythonWithTorch(): string | undefined {
   return ['python3', '/usr/bin/python3'].find((py) => spawnSync(py, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0);
 }
 
-export type ReferenceResult = { tokens_per_second: number; torch: string; threads: number } | { skipped: string };
+export type ReferenceResult = { tokens_per_second: number; torch: string; threads: number; matmul_gflops: number; unset_env: string[] } | { skipped: string };
+
+// OpenBLAS tuning variables this machine's environment sets (OPENBLAS_CORETYPE=Haswell, OPENBLAS_L2_SIZE)
+// made torch's MatMul 2.3x slower here (103 against 237 GFLOP/s at two threads): the reference runs
+// with OpenBLAS choosing for itself, so the comparison is against PyTorch at its best.
+const OPENBLAS_OVERRIDES = ['OPENBLAS_CORETYPE', 'OPENBLAS_L2_SIZE', 'OPENBLAS_VERBOSE'];
 
 /** PyTorch's tokens/s for `preset` at `batch` x `seq` by `gradAccum` micro-batches, on every core. */
 export function pytorchReference(preset: string, batch: number, seq: number, gradAccum: number, steps: number): ReferenceResult {
   const python = pythonWithTorch();
   if (!python) return { skipped: "no python3 with torch (tried `python3`, `/usr/bin/python3`): the PyTorch side-by-side run is skipped" };
   const args = [join(here, 'pytorch_reference.py'), preset, String(batch), String(seq), String(gradAccum), String(steps), String(cpus().length)];
-  const child = spawnSync(python, args, { encoding: 'utf8' });
+  const unset = OPENBLAS_OVERRIDES.filter((k) => process.env[k] !== undefined);
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !unset.includes(k)));
+  const child = spawnSync(python, args, { encoding: 'utf8', env });
   if (child.status !== 0) return { skipped: `${python} ${args.join(' ')} failed: ${child.stderr.trim().split('\n').at(-1)}` };
-  return JSON.parse(child.stdout.trim().split('\n').at(-1)!) as ReferenceResult;
+  const r = JSON.parse(child.stdout.trim().split('\n').at(-1)!) as Omit<Extract<ReferenceResult, { torch: string }>, 'unset_env'>;
+  return { ...r, unset_env: unset };
 }
