@@ -13,12 +13,20 @@ export function pythonWithTorch(): string | undefined {
   return ['python3', '/usr/bin/python3'].find((py) => spawnSync(py, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0);
 }
 
-export type ReferenceResult = { tokens_per_second: number; torch: string; threads: number; matmul_gflops: number; unset_env: string[] } | { skipped: string };
+/** What bench/pytorch_reference.py prints. */
+interface TorchRun {
+  tokens_per_second: number;
+  torch: string;
+  threads: number;
+  matmul_gflops: number;
+}
+
+export type ReferenceResult = (TorchRun & { unset_env: string[] }) | { skipped: string };
 
 // OpenBLAS tuning variables this machine's environment sets (OPENBLAS_CORETYPE=Haswell, OPENBLAS_L2_SIZE)
 // made torch's MatMul 2.3x slower here (103 against 237 GFLOP/s at two threads): the reference runs
 // with OpenBLAS choosing for itself, so the comparison is against PyTorch at its best.
-const OPENBLAS_OVERRIDES = ['OPENBLAS_CORETYPE', 'OPENBLAS_L2_SIZE', 'OPENBLAS_VERBOSE'];
+const OPENBLAS_OVERRIDES = ['OPENBLAS_CORETYPE', 'OPENBLAS_L2_SIZE'];
 
 /** PyTorch's tokens/s for `preset` at `batch` x `seq` by `gradAccum` micro-batches, on every core. */
 export function pytorchReference(preset: string, batch: number, seq: number, gradAccum: number, steps: number): ReferenceResult {
@@ -29,6 +37,6 @@ export function pytorchReference(preset: string, batch: number, seq: number, gra
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !unset.includes(k)));
   const child = spawnSync(python, args, { encoding: 'utf8', env });
   if (child.status !== 0) return { skipped: `${python} ${args.join(' ')} failed: ${child.stderr.trim().split('\n').at(-1)}` };
-  const r = JSON.parse(child.stdout.trim().split('\n').at(-1)!) as Omit<Extract<ReferenceResult, { torch: string }>, 'unset_env'>;
+  const r = JSON.parse(child.stdout.trim().split('\n').at(-1)!) as TorchRun;
   return { ...r, unset_env: unset };
 }
