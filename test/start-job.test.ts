@@ -25,6 +25,7 @@ test("npm start's job: Brown split by document, vocabulary, data, pre-training, 
       log: (l) => lines.push(l),
     });
     assert.match(lines.join('\n'), /475 documents for training, 25 held out/);
+    assert.match(lines.join('\n'), /without context: \d+\.\d%, perplexity \d+\.\d/);
     assert.equal(summary.pretrain.steps, 2);
     assert.equal(summary.finetune, undefined);
 
@@ -33,10 +34,10 @@ test("npm start's job: Brown split by document, vocabulary, data, pre-training, 
     const train = readLabels(join(out, 'pretraining-data'));
     const heldOut = readLabels(join(out, 'heldout-data'));
     const majority = train.labels.filter((l) => l === 1).length * 2 > train.labels.length ? 1 : 0;
-    assert.equal(summary.baseline_nsp_accuracy, heldOut.labels.filter((l) => l === majority).length / heldOut.labels.length);
+    assert.equal(summary.baseline.nsp, heldOut.labels.filter((l) => l === majority).length / heldOut.labels.length);
     const top = [...train.tokens].sort((a, b) => b[1] - a[1])[0]![0];
     const masked = [...heldOut.tokens.values()].reduce((a, b) => a + b, 0);
-    assert.equal(summary.baseline_mlm_accuracy, (heldOut.tokens.get(top) ?? 0) / masked);
+    assert.equal(summary.baseline.mlm, (heldOut.tokens.get(top) ?? 0) / masked);
 
     const e = summary.pretrain.eval!;
     assert.equal(e.examples, heldOut.labels.length);

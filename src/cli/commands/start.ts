@@ -60,7 +60,10 @@ export function register(program: Command): void {
       });
       const e = summary.pretrain.eval!;
       log('');
-      if (e.nsp_accuracy < summary.baseline_nsp_accuracy + 0.02) {
+      if (e.mlm_perplexity > 0.95 * summary.baseline.mlm_perplexity) {
+        log('  the masked LM has not yet learned to read context: its held-out perplexity is within 5% of the best guess that ignores every other token (the plateau BERTs sit on before attention finds neighbouring words; see the README)');
+      }
+      if (e.nsp_accuracy < summary.baseline.nsp + 0.02) {
         log('  next-sentence prediction takes longer than this run: it leaves the majority label after some 2,000 steps of 16 pairs (`npm run start:long`, about 45 minutes on 2 cores; see the README)');
       }
       const f = summary.finetune;

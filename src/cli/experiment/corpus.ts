@@ -5,12 +5,12 @@
 // paragraphs split into sentences on 。！？ as the original create_pretraining_data input expects.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { baselines, type Baseline } from '../../data/baselines.ts';
 import { brownDocuments, brownPretrainingText } from '../../data/brown.ts';
 import { holdOutDocuments } from '../../data/held-out.ts';
 import { makePretrainingData } from '../../data/make.ts';
 import { BertTokenizer } from '../../tokenizer/bert-tokenizer.ts';
 import { trainWordPieceVocab } from '../../tokenizer/train.ts';
-import { baselines, type Baseline } from '../start-job.ts';
 import { writeBrownPosFiles } from '../start-finetune.ts';
 import type { ExperimentPlan, PretrainPlan } from './plan.ts';
 import type { Stage, StageContext } from './stages.ts';
@@ -27,7 +27,7 @@ export interface CorpusResult {
   heldOutExamples: number;
   /** Tokens per pre-training example and per optimizer step. */
   maxSeqLength: number;
-  /** Context-free guesses (most frequent masked token, majority next-sentence label) on both splits. */
+  /** Context-free guesses (most frequent masked token, copying the input token, majority next-sentence label) on both splits. */
   baselines: { heldOut: Baseline; train: Baseline };
 }
 
@@ -62,7 +62,7 @@ async function corpusData(
   return {
     corpus: o.corpus, tokenizerDir: o.tokenizerDir, vocabSize: o.tokenizer.vocabSize, trainData, heldOutData,
     trainDocuments: o.texts.trainDocuments, heldOutDocuments: o.texts.heldOutDocuments, trainExamples: train.instances, heldOutExamples: heldOut.instances,
-    maxSeqLength: o.pretrain.maxSeqLength, baselines: baselines(trainData, heldOutData),
+    maxSeqLength: o.pretrain.maxSeqLength, baselines: baselines(trainData, heldOutData, { maskId: o.tokenizer.specialIds.mask, vocabSize: o.tokenizer.vocabSize }),
   };
 }
 

@@ -86,8 +86,9 @@ function pretrainTable(id: string, runs: PretrainStageResult[], corpus: CorpusRe
     id,
     ['size', 'L / H / A', 'parameters', 'tokens seen', 'held-out MLM perplexity', 'held-out MLM accuracy %', 'held-out NSP accuracy %', 'wall time'],
     runs.map((p) => [
-      p.size, `${p.layers} / ${p.hidden} / ${p.heads}`, millions(p.parameters), int(p.tokens), num(p.eval.mlm_perplexity),
-      `${pct(p.eval.mlm_accuracy)}${b ? ` <span class="note">(baseline ${pct(b.mlm)})</span>` : ''}`,
+      p.size, `${p.layers} / ${p.hidden} / ${p.heads}`, millions(p.parameters), int(p.tokens),
+      `${num(p.eval.mlm_perplexity)}${b ? ` <span class="note">(without context ${num(b.mlm_perplexity)})</span>` : ''}`,
+      `${pct(p.eval.mlm_accuracy)}${b ? ` <span class="note">(without context ${pct(b.mlm_copy)}; most frequent token ${pct(b.mlm)})</span>` : ''}`,
       `${pct(p.eval.nsp_accuracy)}${b ? ` <span class="note">(majority ${pct(b.nsp)})</span>` : ''}`,
       `${num(seconds(p.size) / 60)} min`,
     ]),
@@ -166,7 +167,7 @@ function sizeSection(charts: Charts, r: ExperimentResults, stages: Map<string, S
   const comparisons = en.sizes.flatMap((size) => en.tasks.map((t) => ({ size, task: t.id, c: result<ComparisonResult>(stages, `en-finetune-${size}-${t.id}`) })))
     .filter((x): x is { size: PresetName; task: string; c: ComparisonResult } => x.c !== undefined);
   const parts: string[] = ['<section id="model-size"><h2>Model size (English)</h2>'];
-  parts.push(`<p>Sizes ${en.sizes.join(', ')} (the presets of Google's small BERTs), each pre-trained from the same seed on the same ${corpus ? `${int(corpus.trainExamples)} examples of ${corpus.maxSeqLength} tokens from the ${esc(corpus.corpus)} (${int(corpus.trainDocuments)} documents; ${int(corpus.heldOutDocuments)} held out)` : 'examples'} for ${en.pretrain.steps} steps of ${en.pretrain.batchSize} sequences, so every size saw the same tokens. Held-out numbers are on the held-out documents' examples; baselines are the context-free guesses (most frequent masked token, majority next-sentence label).</p>`);
+  parts.push(`<p>Sizes ${en.sizes.join(', ')} (the presets of Google's small BERTs), each pre-trained from the same seed on the same ${corpus ? `${int(corpus.trainExamples)} examples of ${corpus.maxSeqLength} tokens from the ${esc(corpus.corpus)} (${int(corpus.trainDocuments)} documents; ${int(corpus.heldOutDocuments)} held out)` : 'examples'} for ${en.pretrain.steps} steps of ${en.pretrain.batchSize} sequences, so every size saw the same tokens. Held-out numbers are on the held-out documents' examples; baselines are the guesses that read no context: the most frequent masked token; copying the input token unless it is [MASK] (the paper's masking leaves the answer in place at 10% of the positions), the best such distribution's perplexity; the majority next-sentence label.</p>`);
   parts.push('<h3>Pre-training</h3>', pretrainTable('pretraining-english', runs, corpus, (s) => stages.get(`en-pretrain-${s}`)?.seconds ?? NaN));
   if (runs.length > 1) {
     const x = runs.map((p) => p.parameters);
