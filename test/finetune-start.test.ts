@@ -69,4 +69,22 @@ test('the Brown POS comparison: both arms, every seed and size, comparison.json 
   assert.ok(json.baselines['most frequent tag per word'] > 0);
   for (const f of ['finetune-comparison.svg', 'finetune-dev-curves.svg', 'finetune-low-resource.svg']) assert.ok(existsSync(join(dir, f)), f);
   assert.match(r.lines.join('\n'), /most frequent tag per word/);
+  assert.equal(r.featureBased, undefined);
+});
+
+test('the feature-based comparison: the encoder frozen in both arms, its own json and charts beside the fine-tuning ones', async () => {
+  const dir = data.tempDir();
+  const recipe = { lrs: [1e-2, 3e-2], batchSize: 8, steps: 4, evalEvery: 2, patience: 1, warmupRatio: 0.1, weightDecay: 0.01, maxSeqLength: 32 };
+  const r = await finetuneComparison({
+    out: dir, modelDir: tinyModelFolder(), holdOutEvery: 20, trainSentences: 40, sizes: [8], devSentences: 8, testSentences: 12, seeds: 1, curveSeeds: 1, seed: 3,
+    recipe: { ...recipe, lrs: [1e-3] }, featureRecipe: { ...recipe, freezeEncoder: true }, log: () => {},
+  });
+  const fb = r.featureBased!;
+  assert.equal(fb.result.runs.length, 2 * 2); // each arm at each rate of the grid
+  assert.ok(fb.result.recipe.freezeEncoder);
+  const json = JSON.parse(readFileSync(join(dir, 'feature-based.json'), 'utf8'));
+  assert.deepEqual([json.pretrained.scores.length, json.random.scores.length], [1, 1]);
+  assert.ok([1e-2, 3e-2].includes(json.pretrained.lr));
+  for (const f of ['feature-based-comparison.svg', 'feature-based-dev-curves.svg', 'feature-based-low-resource.svg', 'comparison.json']) assert.ok(existsSync(join(dir, f)), f);
+  assert.match(fb.lines[0]!, /^Brown POS tagging, feature-based/);
 });

@@ -98,3 +98,17 @@ test('eval-every, gradient accumulation and early stopping: evaluations every 5 
   const last = r.evals.slice(-2);
   assert.ok(last.every((e) => !e.best));
 });
+
+test('the feature-based approach (freezeEncoder) trains the output layer alone: every encoder tensor is saved as loaded, bit for bit', async () => {
+  const o = options(data.conllFiles(data.tempDir(), 320, 4), 'ner', { epochs: 6, lr: 1e-2, gradAccum: 2, freezeEncoder: true });
+  const r = await finetune(o);
+  const loaded = loadCheckpoint(o.model).tensors;
+  const saved = loadCheckpoint(o.out).tensors;
+  const encoder = [...saved.keys()].filter((k) => k.startsWith('bert.'));
+  assert.ok(encoder.length > 10);
+  for (const k of encoder) assert.deepEqual(saved.get(k)!.data, loaded.get(k)!.data, k);
+  assert.ok(!loaded.has('classifier.weight') && saved.has('classifier.weight'));
+  // The output layer learns (on a random encoder's features, slowly): the last epoch's loss is under the first step's.
+  const last = r.history.filter((h) => h.epoch > 5).map((h) => h.loss);
+  assert.ok(last.reduce((a, b) => a + b, 0) / last.length < 0.9 * r.history[0]!.loss, `${r.history[0]!.loss} -> ${last}`);
+});

@@ -94,3 +94,21 @@ describe('pre-training step', () => {
     assert.notDeepEqual(again, m);
   });
 });
+
+test('a step that trains only some parameters gives exactly their full-graph gradients and no others', async () => {
+  const objective = preTrainingObjective(config, { training: true });
+  const shapes = new Map([...objective.ctx.params].map(([k, v]) => [k, v.shape as number[]]));
+  const params = initParams(shapes, { ...config, initializer_range: 0.5 }, 5);
+  const all = await TrainStep.compile(objective, { seed: 9, threads: 1 });
+  const trained = (name: string) => !name.startsWith('bert.');
+  const some = await TrainStep.compile(preTrainingObjective(config, { training: true }), { seed: 9, threads: 1, trained });
+  const full = await all.run(batch(), params, 0);
+  const part = await some.run(batch(), params, 0);
+  assert.equal(part.loss, full.loss);
+  const kept = [...params.keys()].filter(trained);
+  assert.ok(kept.length > 0 && kept.length < params.size, `${kept.length} of ${params.size} trained`);
+  assert.deepEqual([...part.grads.keys()].sort(), kept.sort());
+  for (const name of kept) assert.deepEqual(part.grads.get(name), full.grads.get(name), name);
+  await all.dispose();
+  await some.dispose();
+});

@@ -10,6 +10,7 @@ import { makeConfig, type PresetName } from '../model/config.ts';
 import { trainWordPieceVocab } from '../tokenizer/train.ts';
 import { JsonlLog } from '../train/jsonl-log.ts';
 import { pretrain, writePretrainCurves, type PretrainResult, type PretrainStepRecord } from '../train/pretrain.ts';
+import type { ComparisonResult } from '../train/comparison.ts';
 import { FINETUNE_STAGE_DEFAULTS, finetuneComparison, type FinetuneComparison, type FinetuneStageOptions } from './start-finetune.ts';
 
 export interface StartOptions {
@@ -156,6 +157,9 @@ export async function runStartJob(o: StartOptions): Promise<StartSummary> {
       finetuneComparison({
         ...FINETUNE_STAGE_DEFAULTS, ...o.finetuneOptions, sizes: [...(o.finetuneOptions?.sizes ?? FINETUNE_STAGE_DEFAULTS.sizes)],
         recipe: { ...FINETUNE_STAGE_DEFAULTS.recipe, lrs: [...FINETUNE_STAGE_DEFAULTS.recipe.lrs], ...o.finetuneOptions?.recipe },
+        featureRecipe: o.finetuneOptions && 'featureRecipe' in o.finetuneOptions
+          ? o.finetuneOptions.featureRecipe
+          : { ...FINETUNE_STAGE_DEFAULTS.featureRecipe, lrs: [...FINETUNE_STAGE_DEFAULTS.featureRecipe.lrs] },
         out: o.out, modelDir, holdOutEvery: o.holdOutEvery, seed: o.seed, threads: o.threads, log: o.log,
       }));
   const summary: StartSummary = { pretrain: result, baseline: baseline.heldOut, finetune: compared, seconds };
@@ -166,11 +170,18 @@ export async function runStartJob(o: StartOptions): Promise<StartSummary> {
 /** What summary.json keeps of a run: its settings, held-out pre-training scores against their baselines, the comparison's headline, the time of each stage. */
 function summaryRecord(o: StartOptions, s: StartSummary): Record<string, unknown> {
   const { log: _log, onStep: _onStep, ...settings } = o;
-  const c = s.finetune?.result;
+  const headline = (c: ComparisonResult | undefined) => c && {
+    metric: c.metric, examples: c.examples,
+    pretrained: { lr: c.pretrained.lr, scores: c.pretrained.scores, mean: c.pretrained.mean, std: c.pretrained.std },
+    random: { lr: c.random.lr, scores: c.random.scores, mean: c.random.mean, std: c.random.std },
+    baselines: c.baselines,
+    sizes: c.sizes.map((z) => ({ examples: z.examples, pretrained: z.pretrained.mean, random: z.random.mean, baselines: z.baselines })),
+  };
   return {
     settings,
     pretrain: { steps: s.pretrain.steps, eval: s.pretrain.eval, baseline: s.baseline },
-    comparison: c && { metric: c.metric, examples: c.examples, pretrained: { lr: c.pretrained.lr, scores: c.pretrained.scores, mean: c.pretrained.mean, std: c.pretrained.std }, random: { lr: c.random.lr, scores: c.random.scores, mean: c.random.mean, std: c.random.std }, baselines: c.baselines, sizes: c.sizes.map((z) => ({ examples: z.examples, pretrained: z.pretrained.mean, random: z.random.mean, baselines: z.baselines })) },
+    comparison: headline(s.finetune?.result),
+    feature_based: headline(s.finetune?.featureBased?.result),
     seconds: s.seconds,
   };
 }

@@ -43,11 +43,12 @@ export class OptimizerStep {
   constructor(
     private readonly step: TrainStep,
     private readonly optimizer: AdamW,
-    /** The parameters `optimizer` updates. */
+    /** The model's parameters: `optimizer` updates all of them or, when some are frozen, the rest. */
     private readonly params: ReadonlyMap<string, ParamTensor>,
     private readonly opts: OptimizerStepOptions,
   ) {
-    this.accumulator = opts.gradAccum > 1 ? new GradAccumulator(params) : undefined;
+    const updated = optimizer.paramNames;
+    this.accumulator = opts.gradAccum > 1 ? new GradAccumulator(new Map([...params].filter(([name]) => updated.has(name)))) : undefined;
   }
 
   /** Runs optimizer step `k` (0-based, the schedule's step) over `micro`, updating the parameters in place. */

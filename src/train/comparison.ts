@@ -42,6 +42,8 @@ export interface ComparisonRecipe {
   maxSeqLength: number;
   /** Pieces between the starts of overlapping windows over long inputs. */
   docStride?: number;
+  /** Train only the output layer on the encoder's features (the paper's feature-based approach, section 5.3). */
+  freezeEncoder?: boolean;
 }
 
 export interface ComparisonOptions {
@@ -186,6 +188,7 @@ export async function compareInitializations(o: ComparisonOptions): Promise<Comp
       evalEvery: r.evalEvery,
       earlyStopping: r.patience,
       randomInit: arm === 'random',
+      freezeEncoder: r.freezeEncoder,
       maxTrainExamples: examples,
     });
     const scored = await evaluateModel({ ...common, model: dir, data: o.task.test, batchSize: 64 });

@@ -56,6 +56,11 @@ export interface FinetuneOptions extends FeatureFlags {
   earlyStopping?: number;
   /** The same architecture from random initialisation instead of the model's weights (the paper's baseline). */
   randomInit?: boolean;
+  /**
+   * The paper's feature-based approach (section 5.3) instead of fine-tuning: only the added output
+   * layer is trained; the encoder (every `bert.` parameter, pooler included) stays as loaded.
+   */
+  freezeEncoder?: boolean;
   /** Train on a seeded sample of this many training examples (a budget for small machines). */
   maxTrainExamples?: number;
   /** Score on the first N dev examples only. */
@@ -94,6 +99,11 @@ export interface FinetuneResult {
   stoppedEarly: boolean;
   modelDir: string;
   config: BertConfig;
+}
+
+/** HF's encoder parameters (embeddings, layers, pooler) are `bert.*`; the task's output layer is not. */
+function isEncoderParameter(name: string): boolean {
+  return name.startsWith('bert.');
 }
 
 /** A seeded sample of `n` of `items`, kept in file order. */
@@ -138,9 +148,10 @@ export async function finetune(o: FinetuneOptions): Promise<FinetuneResult> {
   const stepsPerEpoch = Math.ceil(trainFeatures.length / o.batchSize);
   const totalSteps = stepsPerEpoch * o.epochs;
   const schedule = checkSchedule({ lr: o.lr, steps: totalSteps, warmup: warmupFromRatio(o.warmupRatio, totalSteps) });
-  const step = await TrainStep.compile(finetuneObjective(config, head, { training: true }), { seed: o.seed, threads: o.threads, gradBufferSets: gradAccum > 1 ? 2 : 1 });
+  const trained = (name: string) => !(o.freezeEncoder && isEncoderParameter(name));
+  const step = await TrainStep.compile(finetuneObjective(config, head, { training: true }), { seed: o.seed, threads: o.threads, gradBufferSets: gradAccum > 1 ? 2 : 1, trained });
   const forward = await ForwardRunner.compile(config, head, { padId, threads: o.threads });
-  const optimizer = new AdamW(params, { weightDecay: o.weightDecay, eps: 1e-6 });
+  const optimizer = new AdamW(new Map([...params].filter(([name]) => trained(name))), { weightDecay: o.weightDecay, eps: 1e-6 });
   const update = new OptimizerStep(step, optimizer, params, { gradAccum, schedule, maxGradNorm: o.maxGradNorm ?? 1 });
   mkdirSync(o.out, { recursive: true });
 

@@ -74,6 +74,11 @@ export class AdamW {
     }));
   }
 
+  /** The names of the parameters it updates. */
+  get paramNames(): Set<string> {
+    return new Set(this.slots.map((s) => s.name));
+  }
+
   /** Optimizer steps taken so far (torch's `state['step']`). */
   get stepCount(): number {
     return this.t;

@@ -277,7 +277,9 @@ export function barChartSvg(data: BarGroups, opts: ChartOptions = {}): string {
   const values = data.series.flatMap((s) => s.values).filter(Number.isFinite);
   const hi = Math.max(0, ...values);
   const lo = Math.min(0, ...values);
-  const yt = niceTicks(lo, hi === lo ? lo + 1 : hi * 1.08);
+  // Headroom above the tallest bar for the legend (top right), so it never covers a bar or its value.
+  const legendShare = Math.min(0.6, (data.series.length * 20 + 8 + 24) / (f.bottom - f.top));
+  const yt = niceTicks(lo, hi === lo ? lo + 1 : Math.max(hi * 1.08, hi / (1 - legendShare)));
   const [ya, yb] = [yt[0]!, yt[yt.length - 1]!];
   const sy = (v: number) => f.bottom - ((v - ya) / (yb - ya)) * (f.bottom - f.top);
   const out = header(f, opts);

@@ -33,6 +33,11 @@ export interface TrainStepOptions extends SessionOptions {
    * cost of a second copy of every gradient.
    */
   gradBufferSets?: 1 | 2;
+  /**
+   * The parameters to differentiate (default: all). The others are fed as constants and get no
+   * gradient, so the graph leaves out the backward pass that only they would need.
+   */
+  trained?: (name: string) => boolean;
 }
 
 export class TrainStep {
@@ -44,8 +49,10 @@ export class TrainStep {
 
   private constructor(
     private readonly compiled: CompiledGraph,
-    /** The parameters, as graph inputs; their order is the gradients' order. */
+    /** The parameters, as graph inputs. */
     private readonly paramInputs: readonly Value[],
+    /** The parameters with a gradient output, in the gradients' order. */
+    private readonly trainedInputs: readonly Value[],
     private readonly sites: readonly DropoutSite[],
     private readonly masks: DropoutMasks,
     gradBufferSets: number,
@@ -54,27 +61,22 @@ export class TrainStep {
   }
 
   static async compile(graph: TrainGraph, opts: TrainStepOptions): Promise<TrainStep> {
-    const names = [...graph.ctx.params.keys()];
-    const params = names.map((n) => graph.ctx.params.get(n)!);
-    const grads = gradients(graph.loss, params);
+    const params = [...graph.ctx.params.values()];
+    const trained = params.filter((v) => opts.trained?.(v.name) ?? true);
+    const grads = gradients(graph.loss, trained);
     const outputs: Record<string, Value> = { loss: graph.loss, ...graph.outputs };
-    names.forEach((n, i) => (outputs[`grad:${n}`] = grads[i]!));
+    trained.forEach((v, i) => (outputs[`grad:${v.name}`] = grads[i]!));
     // ORT's memory pattern plans one block for the whole step's peak: measured on a base step at batch
     // 32 x 128 it raised peak RSS from 5.8 GB to 8.7 GB and was no faster, so training runs without it.
-    const { seed, gradBufferSets = 1, ...session } = opts;
+    const { seed, gradBufferSets = 1, trained: _, ...session } = opts;
     const compiled = await CompiledGraph.compile(outputs, { memoryPattern: false, ...session });
     const sites = graph.ctx.dropouts.filter((s) => compiled.inputs.includes(s.mask));
-    return new TrainStep(compiled, params, sites, new DropoutMasks(sites, seed), gradBufferSets);
+    return new TrainStep(compiled, params, trained, sites, new DropoutMasks(sites, seed), gradBufferSets);
   }
 
   /** How many gradient buffer sets the steps take in turn (see TrainStepOptions). */
   get gradBufferSets(): number {
     return this.grads.length;
-  }
-
-  /** The parameters' names, in the gradients' order. */
-  get paramNames(): string[] {
-    return this.paramInputs.map((v) => v.name);
   }
 
   /** Runs forward + backward on `batch` with `params`; `step` picks the dropout masks. */
@@ -90,7 +92,7 @@ export class TrainStep {
     feedParams(feeds, this.paramInputs, params);
     const grads = this.grads[this.runs++ % this.grads.length]!;
     const into: Record<string, HostTensor> = {};
-    for (const { name } of this.paramInputs) {
+    for (const { name } of this.trainedInputs) {
       const shape = params.get(name)!.shape;
       let buf = grads.get(name);
       if (!buf) grads.set(name, (buf = new Float32Array(shape.reduce((a, b) => a * b, 1))));

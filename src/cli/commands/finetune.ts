@@ -98,6 +98,7 @@ export function register(program: Command): void {
     .option(...checked('--eval-every <n>', 'score the dev set every N steps (0: every epoch)', nonNegativeInt, 0))
     .option(...checked('--early-stopping <n>', 'stop after N evaluations without a better dev score (0: never)', nonNegativeInt, 0))
     .option('--random-init', 'train the same architecture from random weights (the baseline to pre-training)')
+    .option('--freeze-encoder', "the paper's feature-based approach (section 5.3): train only the added output layer on the encoder's features")
     .option(...checked('--max-train-examples <n>', 'train on a seeded sample of N examples', positiveInt))
     .option(...checked('--max-dev-examples <n>', 'score on the first N dev examples', positiveInt))
     .option('--log <file>', 'JSON Lines log (default OUT/log.jsonl)')
@@ -124,6 +125,7 @@ export function register(program: Command): void {
         evalEvery: flags.evalEvery,
         earlyStopping: flags.earlyStopping,
         randomInit: flags.randomInit === true,
+        freezeEncoder: flags.freezeEncoder === true,
         maxTrainExamples: flags.maxTrainExamples,
         maxDevExamples: flags.maxDevExamples,
         onMessage: (m) => process.stderr.write(`${m}\n`),

@@ -11,6 +11,7 @@ type Flags = Pick<StartOptions, 'out' | 'config' | 'steps' | 'batchSize' | 'maxS
   labeled: number[];
   finetuneSeeds: number;
   finetuneLrs: number[];
+  featureBased: boolean;
 };
 
 /** "100,300,1000" -> [100, 300, 1000], each checked by `item`. */
@@ -27,7 +28,7 @@ function positiveNumber(value: string, flag: string): number {
 export function register(program: Command): void {
   program
     .command('start')
-    .description('the main job (npm start): vocabulary, pre-training data and a small BERT pre-trained on the Brown corpus, evaluated on held-out documents, then fine-tuned on Brown POS tagging against the same model from random weights')
+    .description('the main job (npm start): vocabulary, pre-training data and a small BERT pre-trained on the Brown corpus, evaluated on held-out documents, then fine-tuned on Brown POS tagging against the same model from random weights, and compared the same way with the encoder frozen')
     .option('--out <dir>', 'where everything is written', START_DEFAULTS.out)
     .option(...checked('--config <preset>', `model size: ${Object.keys(PRESETS).join(', ')}`, oneOf(Object.keys(PRESETS) as PresetName[]), START_DEFAULTS.config))
     .option(...checked('--steps <n>', 'pre-training steps', positiveInt, START_DEFAULTS.steps))
@@ -41,16 +42,20 @@ export function register(program: Command): void {
     .option(...checked('--labeled <sizes>', 'labeled training sentences for the comparison: the first is the headline, all draw the low-resource curve', listOf(positiveInt), [...FINETUNE_STAGE_DEFAULTS.sizes]))
     .option(...checked('--finetune-seeds <n>', 'fine-tuning runs per arm at the headline size', positiveInt, FINETUNE_STAGE_DEFAULTS.seeds))
     .option(...checked('--finetune-lrs <list>', 'fine-tuning learning rates; each arm keeps the one with the best mean dev score', listOf(positiveNumber), [...FINETUNE_STAGE_DEFAULTS.recipe.lrs]))
+    .option('--no-feature-based', "skip the feature-based comparison (the paper's section 5.3: encoder frozen, only the output layer trained)")
     .option(...checked('--threads <n>', 'ONNX Runtime threads (default: all cores)', positiveInt))
     .action(async (flags: Flags) => {
       const t0 = performance.now();
-      const { labeled, finetuneSeeds, finetuneLrs, ...options } = flags;
+      const { labeled, finetuneSeeds, finetuneLrs, featureBased, ...options } = flags;
       const log = (line: string) => process.stdout.write(`${line}\n`);
       let progress: ProgressReporter | undefined;
       const summary = await runStartJob({
         ...START_DEFAULTS,
         ...options,
-        finetuneOptions: { sizes: labeled, seeds: finetuneSeeds, recipe: { ...FINETUNE_STAGE_DEFAULTS.recipe, lrs: finetuneLrs } },
+        finetuneOptions: {
+          sizes: labeled, seeds: finetuneSeeds, recipe: { ...FINETUNE_STAGE_DEFAULTS.recipe, lrs: finetuneLrs },
+          featureRecipe: featureBased ? { ...FINETUNE_STAGE_DEFAULTS.featureRecipe, lrs: [...FINETUNE_STAGE_DEFAULTS.featureRecipe.lrs] } : undefined,
+        },
         log,
         onStep: (r) => {
           progress ??= new ProgressReporter({ total: r.steps, start: r.step - 1, label: 'pretrain' });
@@ -70,6 +75,11 @@ export function register(program: Command): void {
       if (f) {
         for (const line of f.lines) log(line);
         log(`  charts: ${f.files.bars}, ${f.files.curves}, ${f.files.lowResource}; numbers: ${f.files.json}`);
+        if (f.featureBased) {
+          for (const line of f.featureBased.lines) log(line);
+          const b = f.featureBased.files;
+          log(`  charts: ${b.bars}, ${b.curves}, ${b.lowResource}; numbers: ${b.json}`);
+        }
       }
       log(`model: ${summary.pretrain.modelDir}   total ${((performance.now() - t0) / 1000).toFixed(0)} s ${JSON.stringify(summary.seconds)}`);
     });
