@@ -172,3 +172,33 @@ test('pre-training curves: losses in loss.svg, accuracies against dashed baselin
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+/** The legend's box (the first rect after <g class="legend">). */
+function legendRect(svg: string): { x: number; right: number; y: number; bottom: number } {
+  const m = /<g class="legend"><rect x="([\d.]+)" y="([\d.]+)" width="([\d.]+)" height="([\d.]+)"/.exec(svg);
+  assert.ok(m, 'a legend');
+  const [x, y, width, height] = m.slice(1).map(Number) as [number, number, number, number];
+  return { x, right: x + width, y, bottom: y + height };
+}
+
+test('the legend moves off the lines: top right over a falling curve, lower down over a rising one', () => {
+  const x = Array.from({ length: 50 }, (_, i) => i);
+  const falling = legendRect(lineChartSvg([{ name: 'loss', x, y: x.map((i) => 50 - i) }], { title: 't' }));
+  assert.equal(falling.y, 44 + 8); // the plot's top (with a title) plus the margin
+  const rising = lineChartSvg([{ name: 'accuracy', x, y: x.map((i) => i) }], { title: 't' });
+  const box = legendRect(rising);
+  assert.ok(box.y > 44 + 8, `legend at y ${box.y}`);
+  // the line's end (top right of the plot) passes above the box: its points over the box's width are
+  // drawn higher (smaller y) than the box's top
+  const points = [...rising.matchAll(/<path class="series"[^>]* d="([^"]+)"/g)].flatMap((p) => [...p[1]!.matchAll(/[ML]([\d.]+) ([\d.]+)/g)].map((m) => [Number(m[1]), Number(m[2])]));
+  const right = points.filter(([px]) => px! >= box.x && px! <= box.right);
+  assert.ok(right.length > 0 && right.every(([, py]) => py! < box.y), `${box.y} vs ${right.map(([, py]) => py).join(' ')}`);
+});
+
+test('bar charts leave the legend headroom: no bar or its value label reaches the legend', () => {
+  const svg = barChartSvg({ categories: ['a', 'b', 'c'], series: [1, 2, 3, 4].map((k) => ({ name: `series ${k}`, values: [0.9, 0.95, 1].map((v) => v * k / 4) })) }, { title: 't' });
+  const box = legendRect(svg);
+  const tops = [...svg.matchAll(/<rect class="bar"[^>]* y="([\d.]+)"/g)].map((m) => Number(m[1]));
+  assert.equal(tops.length, 12);
+  assert.ok(Math.min(...tops) - 16 > box.bottom, `tallest bar at ${Math.min(...tops)}, legend ends at ${box.bottom}`);
+});

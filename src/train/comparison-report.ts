@@ -41,7 +41,7 @@ export function comparisonCharts(result: ComparisonResult, title: string, clipPr
     result[arm].curves.map((c, i) => ({ name: `${ARM_NAMES[arm]} seed ${c.seed}`, x: c.steps, y: c.scores, color: ARM_COLORS[arm], dashed: i % 2 === 1 })),
   );
   const clip = (name: string) => ({ ...frame, ...(clipPrefix === undefined ? {} : { clipId: `${clipPrefix}-${name}` }) });
-  const curves = lineChartSvg(curveSeries, { title: `${title}: dev ${m} while fine-tuning (${result.examples} labeled examples)`, xLabel: 'fine-tuning step', yLabel: `dev ${m}`, ...clip('curves') });
+  const curves = lineChartSvg(curveSeries, { title: `${title}: dev ${m} while training (${result.examples} labeled examples)`, xLabel: 'training step', yLabel: `dev ${m}`, ...clip('curves') });
   const sizes = result.sizes.map((s) => s.examples);
   const low: LineSeries[] = [
     ...ARMS.map((arm) => ({ name: `${ARM_NAMES[arm]} (mean over seeds)`, x: sizes, y: result.sizes.map((s) => s[arm].mean), color: ARM_COLORS[arm] })),

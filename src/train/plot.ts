@@ -122,7 +122,11 @@ function header(f: Frame, opts: ChartOptions): string[] {
     `<svg xmlns="http://www.w3.org/2000/svg" width="${f.width}" height="${f.height}" viewBox="0 0 ${f.width} ${f.height}" ${FONT} font-size="12">`,
     `<rect width="${f.width}" height="${f.height}" fill="#ffffff"/>`,
   ];
-  if (opts.title) out.push(`<text x="${f.width / 2}" y="26" text-anchor="middle" font-size="16" font-weight="600" fill="#222">${escapeXml(opts.title)}</text>`);
+  if (opts.title) {
+    // A long title gets a smaller font instead of running off both edges (about 0.62 em a character, bold).
+    const size = Math.min(16, Math.floor((f.width - 24) / (0.62 * opts.title.length)));
+    out.push(`<text x="${f.width / 2}" y="26" text-anchor="middle" font-size="${size}" font-weight="600" fill="#222">${escapeXml(opts.title)}</text>`);
+  }
   if (opts.xLabel) out.push(`<text x="${(f.left + f.right) / 2}" y="${f.height - 14}" text-anchor="middle" fill="#444">${escapeXml(opts.xLabel)}</text>`);
   if (opts.yLabel) {
     const cy = (f.top + f.bottom) / 2;
@@ -141,11 +145,17 @@ function yAxis(f: Frame, ticks: number[], sy: (v: number) => number): string[] {
   return out;
 }
 
-function legend(f: Frame, items: Array<{ name: string; color: string; dashed?: boolean; bar?: boolean }>): string[] {
-  if (items.length === 0) return [];
+type LegendItem = { name: string; color: string; dashed?: boolean; bar?: boolean };
+
+/** The legend's box at the right of the plot, `dy` below the plot's top. */
+function legendBox(f: Frame, items: readonly LegendItem[], dy = 8): { x: number; y: number; width: number; height: number } {
   const width = 16 + 28 + Math.max(...items.map((i) => i.name.length)) * 7;
-  const x = f.right - width - 8;
-  const y = f.top + 8;
+  return { x: f.right - width - 8, y: f.top + dy, width, height: items.length * 20 + 8 };
+}
+
+function legend(f: Frame, items: LegendItem[], dy = 8): string[] {
+  if (items.length === 0) return [];
+  const { x, y, width } = legendBox(f, items, dy);
   const out = [`<g class="legend"><rect x="${x}" y="${y}" width="${width}" height="${items.length * 20 + 8}" rx="4" fill="#ffffff" fill-opacity="0.9" stroke="#d0d0d0"/>`];
   items.forEach((item, i) => {
     const cy = y + 14 + i * 20;
@@ -259,7 +269,33 @@ export function lineChartSvg(series: LineSeries[], opts: ChartOptions = {}): str
     }
   }
   out.push('</g>');
-  out.push(...legend(f, prepared.map((s) => ({ name: s.name, color: s.color, dashed: s.dashed }))));
+  // The legend goes at the right where it hides the least of the lines (the highest such place): top
+  // right for falling curves (loss), lower for rising ones (accuracy).
+  const items = prepared.map((s) => ({ name: s.name, color: s.color, dashed: s.dashed }));
+  const hidden = (dy: number) => {
+    const b = legendBox(f, items, dy);
+    const m = 12; // a line just outside the box still crowds it
+    const inside = (px: number, py: number) => px >= b.x - m && px <= b.x + b.width + m && py >= b.y - m && py <= b.y + b.height + m;
+    let n = 0;
+    for (const s of prepared) {
+      // 16 samples along each segment, so a line with few points still counts where it runs
+      for (let i = 1; i < s.xs.length; i++) {
+        const [ax, ay, bx, by] = [sx(s.xs[i - 1]!), sy(s.ys[i - 1] ?? NaN), sx(s.xs[i]!), sy(s.ys[i] ?? NaN)];
+        for (let t = 0; t < 16; t++) if (inside(ax + ((bx - ax) * t) / 16, ay + ((by - ay) * t) / 16)) n++;
+      }
+    }
+    return n;
+  };
+  let best = 8;
+  if (items.length > 0) {
+    const room = f.bottom - f.top - legendBox(f, items).height - 8;
+    let fewest = Infinity;
+    for (let dy = 8; dy <= room; dy += 8) {
+      const n = hidden(dy);
+      if (n < fewest) [fewest, best] = [n, dy];
+    }
+  }
+  out.push(...legend(f, items, best));
   out.push('</svg>');
   return `${out.join('\n')}\n`;
 }
@@ -278,7 +314,8 @@ export function barChartSvg(data: BarGroups, opts: ChartOptions = {}): string {
   const hi = Math.max(0, ...values);
   const lo = Math.min(0, ...values);
   // Headroom above the tallest bar for the legend (top right), so it never covers a bar or its value.
-  const legendShare = Math.min(0.6, (data.series.length * 20 + 8 + 24) / (f.bottom - f.top));
+  const legendItems = data.series.map((s, k) => ({ name: s.name, color: s.color ?? PALETTE[k % PALETTE.length]!, bar: true }));
+  const legendShare = legendItems.length === 0 ? 0 : Math.min(0.6, (legendBox(f, legendItems).height + 24) / (f.bottom - f.top));
   const yt = niceTicks(lo, hi === lo ? lo + 1 : Math.max(hi * 1.08, hi / (1 - legendShare)));
   const [ya, yb] = [yt[0]!, yt[yt.length - 1]!];
   const sy = (v: number) => f.bottom - ((v - ya) / (yb - ya)) * (f.bottom - f.top);
@@ -301,7 +338,7 @@ export function barChartSvg(data: BarGroups, opts: ChartOptions = {}): string {
   });
   out.push(`<line x1="${f.left}" y1="${r(sy(0))}" x2="${f.right}" y2="${r(sy(0))}" stroke="#333"/>`);
   out.push(`<line x1="${f.left}" y1="${f.top}" x2="${f.left}" y2="${f.bottom}" stroke="#333"/>`);
-  out.push(...legend(f, data.series.map((s, k) => ({ name: s.name, color: s.color ?? PALETTE[k % PALETTE.length]!, bar: true }))));
+  out.push(...legend(f, legendItems));
   out.push('</svg>');
   return `${out.join('\n')}\n`;
 }
