@@ -155,8 +155,8 @@ function legendBox(f: Frame, items: readonly LegendItem[], dy = 8): { x: number;
 
 function legend(f: Frame, items: LegendItem[], dy = 8): string[] {
   if (items.length === 0) return [];
-  const { x, y, width } = legendBox(f, items, dy);
-  const out = [`<g class="legend"><rect x="${x}" y="${y}" width="${width}" height="${items.length * 20 + 8}" rx="4" fill="#ffffff" fill-opacity="0.9" stroke="#d0d0d0"/>`];
+  const { x, y, width, height } = legendBox(f, items, dy);
+  const out = [`<g class="legend"><rect x="${x}" y="${y}" width="${width}" height="${height}" rx="4" fill="#ffffff" fill-opacity="0.9" stroke="#d0d0d0"/>`];
   items.forEach((item, i) => {
     const cy = y + 14 + i * 20;
     out.push(
@@ -168,6 +168,36 @@ function legend(f: Frame, items: LegendItem[], dy = 8): string[] {
   });
   out.push('</g>');
   return out;
+}
+
+/**
+ * Where a line chart's legend goes: the offset below the plot's top, at the right, that hides the
+ * least of the lines (the highest such place): top right for falling curves (loss), lower for rising
+ * ones (accuracy). `lines` are polylines in pixels.
+ */
+function legendOffset(f: Frame, items: readonly LegendItem[], lines: ReadonlyArray<ReadonlyArray<[number, number]>>): number {
+  if (items.length === 0) return 8;
+  const hidden = (dy: number) => {
+    const b = legendBox(f, items, dy);
+    const m = 12; // a line just outside the box still crowds it
+    const inside = (px: number, py: number) => px >= b.x - m && px <= b.x + b.width + m && py >= b.y - m && py <= b.y + b.height + m;
+    let n = 0;
+    // 16 samples along each segment, so a line with few points still counts where it runs
+    for (const line of lines) {
+      for (let i = 1; i < line.length; i++) {
+        const [[ax, ay], [bx, by]] = [line[i - 1]!, line[i]!];
+        for (let t = 0; t < 16; t++) if (inside(ax + ((bx - ax) * t) / 16, ay + ((by - ay) * t) / 16)) n++;
+      }
+    }
+    return n;
+  };
+  const room = f.bottom - f.top - legendBox(f, items).height - 8;
+  let [best, fewest] = [8, Infinity];
+  for (let dy = 8; dy <= room; dy += 8) {
+    const n = hidden(dy);
+    if (n < fewest) [fewest, best] = [n, dy];
+  }
+  return best;
 }
 
 const r = (v: number): number => Math.round(v * 100) / 100;
@@ -269,33 +299,9 @@ export function lineChartSvg(series: LineSeries[], opts: ChartOptions = {}): str
     }
   }
   out.push('</g>');
-  // The legend goes at the right where it hides the least of the lines (the highest such place): top
-  // right for falling curves (loss), lower for rising ones (accuracy).
   const items = prepared.map((s) => ({ name: s.name, color: s.color, dashed: s.dashed }));
-  const hidden = (dy: number) => {
-    const b = legendBox(f, items, dy);
-    const m = 12; // a line just outside the box still crowds it
-    const inside = (px: number, py: number) => px >= b.x - m && px <= b.x + b.width + m && py >= b.y - m && py <= b.y + b.height + m;
-    let n = 0;
-    for (const s of prepared) {
-      // 16 samples along each segment, so a line with few points still counts where it runs
-      for (let i = 1; i < s.xs.length; i++) {
-        const [ax, ay, bx, by] = [sx(s.xs[i - 1]!), sy(s.ys[i - 1] ?? NaN), sx(s.xs[i]!), sy(s.ys[i] ?? NaN)];
-        for (let t = 0; t < 16; t++) if (inside(ax + ((bx - ax) * t) / 16, ay + ((by - ay) * t) / 16)) n++;
-      }
-    }
-    return n;
-  };
-  let best = 8;
-  if (items.length > 0) {
-    const room = f.bottom - f.top - legendBox(f, items).height - 8;
-    let fewest = Infinity;
-    for (let dy = 8; dy <= room; dy += 8) {
-      const n = hidden(dy);
-      if (n < fewest) [fewest, best] = [n, dy];
-    }
-  }
-  out.push(...legend(f, items, best));
+  const lines = prepared.map((s) => s.xs.map((x, i): [number, number] => [sx(x), sy(s.ys[i] ?? NaN)]));
+  out.push(...legend(f, items, legendOffset(f, items, lines)));
   out.push('</svg>');
   return `${out.join('\n')}\n`;
 }
