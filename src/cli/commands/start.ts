@@ -52,10 +52,8 @@ export function register(program: Command): void {
       const summary = await runStartJob({
         ...START_DEFAULTS,
         ...options,
-        finetuneOptions: {
-          sizes: labeled, seeds: finetuneSeeds, recipe: { ...FINETUNE_STAGE_DEFAULTS.recipe, lrs: finetuneLrs },
-          featureRecipe: featureBased ? { ...FINETUNE_STAGE_DEFAULTS.featureRecipe, lrs: [...FINETUNE_STAGE_DEFAULTS.featureRecipe.lrs] } : undefined,
-        },
+        // the feature-based recipe is the job's default unless --no-feature-based turns it off
+        finetuneOptions: { sizes: labeled, seeds: finetuneSeeds, recipe: { ...FINETUNE_STAGE_DEFAULTS.recipe, lrs: finetuneLrs }, ...(featureBased ? {} : { featureRecipe: undefined }) },
         log,
         onStep: (r) => {
           progress ??= new ProgressReporter({ total: r.steps, start: r.step - 1, label: 'pretrain' });
