@@ -58,20 +58,12 @@ export class OptimizerStep {
     }
     let lossSum = 0;
     let grads: ReadonlyMap<string, Float32Array> | undefined;
-    const start = async (m: number) => this.step.run(await micro.feeds(m), this.params, micro.firstIndex + m);
-    // With two gradient buffer sets the next micro-batch's forward + backward is started before this
-    // one's gradients are summed: ORT computes it on its threads while this thread sums.
-    const overlap = this.step.gradBufferSets > 1;
-    let pending = start(0);
     for (let m = 0; m < micro.count; m++) {
-      const r = await pending;
-      const more = m + 1 < micro.count;
-      if (more && overlap) pending = start(m + 1);
+      const r = await this.step.run(await micro.feeds(m), this.params, micro.firstIndex + m);
       lossSum += r.loss;
       micro.onResult?.(r, m);
       if (this.accumulator) this.accumulator.add(r.grads);
       else grads = r.grads;
-      if (more && !overlap) pending = start(m + 1);
     }
     if (this.accumulator) grads = this.accumulator.average();
     const { lr, grad_norm } = applyUpdate(this.optimizer, grads!, k, { schedule: this.opts.schedule, maxGradNorm: this.opts.maxGradNorm });

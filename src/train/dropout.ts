@@ -105,22 +105,13 @@ class KeepMaskKernel {
   }
 }
 
-interface MaskSet {
-  step: number;
-  key: string;
-  feeds: Record<string, HostTensor>;
-}
-
 /**
  * Keep-masks for every dropout site of a graph, for one step. `shapes` gives each site's concrete
- * shape (its symbolic shape resolved against the batch). Two sets of buffers, reused across calls:
- * `prepare` can fill the next step's masks while the current step's are still being read (by a graph
- * run in flight), and `forStep` then hands them over without filling again.
+ * shape (its symbolic shape resolved against the batch). The buffers are reused: a step's masks are
+ * overwritten by the next `forStep`.
  */
 export class DropoutMasks {
-  private sets: [MaskSet | undefined, MaskSet | undefined] = [undefined, undefined];
-  /** Which set the last `forStep` handed out (the one a run in flight may read). */
-  private current = 0;
+  private feeds: Record<string, HostTensor> = {};
   private readonly kernel = KeepMaskKernel.create();
 
   constructor(
@@ -129,31 +120,17 @@ export class DropoutMasks {
   ) {}
 
   forStep(step: number, shapes: readonly number[][]): Record<string, HostTensor> {
-    const key = JSON.stringify(shapes);
-    const other = 1 - this.current;
-    const ready = this.sets[other];
-    if (!(ready && ready.step === step && ready.key === key)) this.fill(other, step, shapes, key);
-    this.current = other;
-    return this.sets[other]!.feeds;
-  }
-
-  /** Fills `step`'s masks into the set `forStep` did not last hand out, for the next `forStep(step)`. */
-  prepare(step: number, shapes: readonly number[][]): void {
-    this.fill(1 - this.current, step, shapes, JSON.stringify(shapes));
-  }
-
-  private fill(which: number, step: number, shapes: readonly number[][], key: string): void {
-    const old = this.sets[which];
     const feeds: Record<string, HostTensor> = {};
     this.sites.forEach((site, k) => {
       const shape = shapes[k]!;
       const n = shape.reduce((a, b) => a * b, 1);
-      const prev = old?.feeds[site.mask.name]?.data;
+      const prev = this.feeds[site.mask.name]?.data;
       const buf = prev instanceof Uint8Array && prev.length === n ? prev : new Uint8Array(n);
       if (this.kernel) this.kernel.fillKeepMask(buf, site.p, this.seed, step, k);
       else fillKeepMask(buf, site.p, this.seed, step, k);
       feeds[site.mask.name] = { dtype: 'bool', shape, data: buf };
     });
-    this.sets[which] = { step, key, feeds };
+    this.feeds = feeds;
+    return feeds;
   }
 }

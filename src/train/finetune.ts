@@ -149,7 +149,7 @@ export async function finetune(o: FinetuneOptions): Promise<FinetuneResult> {
   const totalSteps = stepsPerEpoch * o.epochs;
   const schedule = checkSchedule({ lr: o.lr, steps: totalSteps, warmup: warmupFromRatio(o.warmupRatio, totalSteps) });
   const trained = (name: string) => !(o.freezeEncoder && isEncoderParameter(name));
-  const step = await TrainStep.compile(finetuneObjective(config, head, { training: true }), { seed: o.seed, threads: o.threads, gradBufferSets: gradAccum > 1 ? 2 : 1, trained });
+  const step = await TrainStep.compile(finetuneObjective(config, head, { training: true }), { seed: o.seed, threads: o.threads, trained });
   const forward = await ForwardRunner.compile(config, head, { padId, threads: o.threads });
   const optimizer = new AdamW(new Map([...params].filter(([name]) => trained(name))), { weightDecay: o.weightDecay, eps: 1e-6 });
   const update = new OptimizerStep(step, optimizer, params, { gradAccum, schedule, maxGradNorm: o.maxGradNorm ?? 1 });

@@ -122,8 +122,7 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
   }
 
   const objective = preTrainingObjective(o.config, { training: true });
-  // two gradient buffer sets when accumulating: summing one micro-batch overlaps the next one's run
-  const step = await TrainStep.compile(objective, { seed: o.seed, threads: o.threads, gradBufferSets: o.gradAccum > 1 ? 2 : 1 });
+  const step = await TrainStep.compile(objective, { seed: o.seed, threads: o.threads });
   const optimizer = new AdamW(params, { weightDecay: o.weightDecay, eps: 1e-6 });
   if (last) loadOptimizerState(optimizer, optimizerStatePath(last.dir));
   const update = new OptimizerStep(step, optimizer, params, { gradAccum: o.gradAccum, schedule, maxGradNorm: o.maxGradNorm });

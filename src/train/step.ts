@@ -18,21 +18,12 @@ export interface TrainGraph {
 export interface StepResult {
   loss: number;
   outputs: Record<string, HostTensor>;
-  /**
-   * Gradient of each parameter, by HF name; the buffers are overwritten by the next step (with
-   * `gradBufferSets: 2`, by the step after next).
-   */
+  /** Gradient of each parameter, by HF name; the buffers are overwritten by the next step. */
   grads: Map<string, Float32Array>;
 }
 
 export interface TrainStepOptions extends SessionOptions {
   seed: number;
-  /**
-   * Gradient buffer sets, used in turn (default 1). Two let a step's gradients be read while the next
-   * step runs (micro-batch accumulation overlaps its sums with the next forward + backward), at the
-   * cost of a second copy of every gradient.
-   */
-  gradBufferSets?: 1 | 2;
   /**
    * The parameters to differentiate (default: all). The others are fed as constants and get no
    * gradient, so the graph leaves out the backward pass that only they would need.
@@ -41,11 +32,8 @@ export interface TrainStepOptions extends SessionOptions {
 }
 
 export class TrainStep {
-  /** Gradient buffers, reused every step (in turn when there are two sets): ORT writes into them directly. */
-  private readonly grads: Array<Map<string, Float32Array>>;
-  private runs = 0;
-  /** The dropout sites' shapes at the last run: masks are made ahead only while they stay the same. */
-  private lastShapes = '';
+  /** Gradient buffers, reused every step: ORT writes into them directly. */
+  private readonly grads = new Map<string, Float32Array>();
 
   private constructor(
     private readonly compiled: CompiledGraph,
@@ -55,10 +43,7 @@ export class TrainStep {
     private readonly trainedInputs: readonly Value[],
     private readonly sites: readonly DropoutSite[],
     private readonly masks: DropoutMasks,
-    gradBufferSets: number,
-  ) {
-    this.grads = Array.from({ length: gradBufferSets }, () => new Map<string, Float32Array>());
-  }
+  ) {}
 
   static async compile(graph: TrainGraph, opts: TrainStepOptions): Promise<TrainStep> {
     const params = [...graph.ctx.params.values()];
@@ -68,15 +53,10 @@ export class TrainStep {
     trained.forEach((v, i) => (outputs[`grad:${v.name}`] = grads[i]!));
     // ORT's memory pattern plans one block for the whole step's peak: measured on a base step at batch
     // 32 x 128 it raised peak RSS from 5.8 GB to 8.7 GB and was no faster, so training runs without it.
-    const { seed, gradBufferSets = 1, trained: _, ...session } = opts;
+    const { seed, trained: _, ...session } = opts;
     const compiled = await CompiledGraph.compile(outputs, { memoryPattern: false, ...session });
     const sites = graph.ctx.dropouts.filter((s) => compiled.inputs.includes(s.mask));
-    return new TrainStep(compiled, params, trained, sites, new DropoutMasks(sites, seed), gradBufferSets);
-  }
-
-  /** How many gradient buffer sets the steps take in turn (see TrainStepOptions). */
-  get gradBufferSets(): number {
-    return this.grads.length;
+    return new TrainStep(compiled, params, trained, sites, new DropoutMasks(sites, seed));
   }
 
   /** Runs forward + backward on `batch` with `params`; `step` picks the dropout masks. */
@@ -90,7 +70,7 @@ export class TrainStep {
     const shapes = this.sites.map((s) => resolveShape(s.mask.shape, bindings));
     Object.assign(feeds, this.masks.forStep(step, shapes));
     feedParams(feeds, this.paramInputs, params);
-    const grads = this.grads[this.runs++ % this.grads.length]!;
+    const grads = this.grads;
     const into: Record<string, HostTensor> = {};
     for (const { name } of this.trainedInputs) {
       const shape = params.get(name)!.shape;
@@ -98,14 +78,9 @@ export class TrainStep {
       if (!buf) grads.set(name, (buf = new Float32Array(shape.reduce((a, b) => a * b, 1))));
       into[`grad:${name}`] = { dtype: 'float32', shape, data: buf };
     }
-    const pending = this.compiled.run(feeds, into);
-    // ORT's run is asynchronous: while it computes, make the masks the loops will ask for next (they
-    // count up by one). Only while the shapes stay the same (pre-training's fixed length; not
-    // fine-tuning's batches padded to their longest row), so the work is not thrown away.
-    const key = JSON.stringify(shapes);
-    if (key === this.lastShapes) this.masks.prepare(step + 1, shapes);
-    this.lastShapes = key;
-    const out = await pending;
+    // No host work overlaps the run: onnxruntime-node runs the graph on this thread (its promise only
+    // defers the call to setImmediate), so the event loop is blocked until the step is done.
+    const out = await this.compiled.run(feeds, into);
     const outputs: Record<string, HostTensor> = {};
     for (const [k, t] of Object.entries(out)) if (!k.startsWith('grad:')) outputs[k] = t;
     return { loss: Number(out.loss!.data[0]), outputs, grads };
