@@ -1,5 +1,12 @@
 #!/usr/bin/env node
-// Thin shim: everything the CLI does is in the library (src/cli/main.ts).
-import { main } from '../dist/cli/main.js';
+// Thin shim: everything the CLI does is in the library (src/cli/main.ts). The training commands run in a
+// child process with glibc's malloc tuned (src/cli/respawn.ts); this process then only waits for it.
+import { respawnForTraining } from '../dist/cli/respawn.js';
 
-process.exitCode = await main(process.argv.slice(2));
+const status = await respawnForTraining();
+if (status === undefined) {
+  const { main } = await import('../dist/cli/main.js');
+  process.exitCode = await main(process.argv.slice(2));
+} else {
+  process.exitCode = status;
+}
