@@ -21,8 +21,15 @@ function preTrainingForwardFlops(preset: 'mini' | 'base'): number {
   return encoderForwardFlops(c.num_hidden_layers, c.hidden_size, c.intermediate_size, B, S) + 2 * masked * (c.hidden_size * c.hidden_size + c.hidden_size * c.vocab_size);
 }
 
-function measure(preset: 'mini' | 'base', gradAccum: number, steps: number): Record<string, unknown> {
-  const child = spawnSync(process.execPath, ['--import', 'tsx', join(here, 'pretrain-child.ts'), preset, String(B), String(S), String(gradAccum), String(steps)], { encoding: 'utf8' });
+// glibc's malloc told to keep what it frees (no mmap for big blocks, no trimming of the heap's top).
+// onnxruntime-node (1.30) copies every output of a run, the gradients too, into freshly allocated
+// ArrayBuffers (440 MB a micro-batch at base); with glibc's defaults those pages come new from the
+// kernel each time. Linux only, and only as the process starts: the runs below that set it are children.
+export const GLIBC_KEEP_FREED = { GLIBC_TUNABLES: 'glibc.malloc.mmap_max=0:glibc.malloc.trim_threshold=4294967295' };
+
+function measure(preset: 'mini' | 'base', gradAccum: number, steps: number, extraEnv: Record<string, string> = {}): Record<string, unknown> {
+  const args = ['--import', 'tsx', join(here, 'pretrain-child.ts'), preset, String(B), String(S), String(gradAccum), String(steps)];
+  const child = spawnSync(process.execPath, args, { encoding: 'utf8', env: { ...process.env, ...extraEnv } });
   if (child.status !== 0) throw new Error(`pretrain-child ${preset} failed: ${child.stderr}`);
   const r = JSON.parse(child.stdout.trim().split('\n').at(-1)!) as { tokens_per_second: number; engine_tokens_per_second: number; matmul_ceiling_gflops: [number, number]; peak_rss_mb: number };
   const gflops = (3 * preTrainingForwardFlops(preset) * (r.tokens_per_second / (B * S))) / 1e9;
@@ -43,10 +50,10 @@ function measure(preset: 'mini' | 'base', gradAccum: number, steps: number): Rec
   };
 }
 
-/** Ours, then PyTorch eager on the same step right after (where a python3 with torch is found). */
-function sideBySide(preset: 'mini' | 'base', gradAccum: number, steps: number): Record<string, unknown> {
-  const ours = measure(preset, gradAccum, steps);
-  const torch = pytorchReference(preset, B, S, gradAccum, steps);
+/** Ours, then PyTorch eager on the same step right after (where a python3 with torch is found), both with `extraEnv`. */
+function sideBySide(preset: 'mini' | 'base', gradAccum: number, steps: number, extraEnv: Record<string, string> = {}): Record<string, unknown> {
+  const ours = measure(preset, gradAccum, steps, extraEnv);
+  const torch = pytorchReference(preset, B, S, gradAccum, steps, extraEnv);
   if ('skipped' in torch) {
     process.stderr.write(`bench: ${torch.skipped}\n`);
     return { ...ours, pytorch: torch };
@@ -55,6 +62,15 @@ function sideBySide(preset: 'mini' | 'base', gradAccum: number, steps: number): 
   return { ...ours, pytorch: { ...torch, tokens_per_second: Math.round(torch.tokens_per_second) }, over_pytorch: +over.toFixed(2) };
 }
 
+/** As it is, then (on Linux) again with glibc keeping what it frees, both sides. */
+function withAndWithoutGlibcTuning(preset: 'mini' | 'base', gradAccum: number, steps: number): Record<string, unknown> {
+  const plain = sideBySide(preset, gradAccum, steps);
+  if (process.platform !== 'linux') return plain;
+  const tuned = sideBySide(preset, gradAccum, steps, GLIBC_KEEP_FREED);
+  const over = (tuned.tokens_per_second as number) / (plain.tokens_per_second as number);
+  return { ...plain, glibc_keep_freed: { env: GLIBC_KEEP_FREED, ...tuned, over_plain: +over.toFixed(2) } };
+}
+
 export async function run(): Promise<Record<string, unknown>> {
-  return { pretrain_mini: sideBySide('mini', 1, 6), pretrain_base: sideBySide('base', 4, 3) };
+  return { pretrain_mini: withAndWithoutGlibcTuning('mini', 1, 6), pretrain_base: withAndWithoutGlibcTuning('base', 4, 3) };
 }

@@ -42,8 +42,8 @@ const sites = objective.ctx.dropouts;
 const siteShapes = sites.map((site) => resolveShape(site.mask.shape, bindings));
 const masks = new DropoutMasks(sites, 1);
 
-// dropout_masks: what making one step's masks costs, timed apart; TrainStep.run makes them for the next
-// step while ORT computes, so graph_run (the whole TrainStep.run) holds no mask time of its own.
+// dropout_masks: what making one step's masks costs, timed apart (TrainStep.run makes them again, inside
+// graph_run: the whole TrainStep.run).
 const phases = { data_wait: 0, feeds: 0, dropout_masks: 0, graph_run: 0, grad_norm: 0, adamw_with_clipping: 0 };
 let wall = 0;
 for (let k = 0; k <= steps; k++) {
@@ -96,6 +96,9 @@ console.log(JSON.stringify({
   step_ms: perStep(wall),
   host_phases_ms: Object.fromEntries(Object.entries(phases).map(([k, v]) => [k, perStep(v)])),
   ort_run_ms: perStep(ortRunMs),
+  // TrainStep.run's time outside ORT's own run: the dropout masks, and onnxruntime-node (1.30) copying
+  // every output, the gradients too, into freshly allocated ArrayBuffers after the run
+  outside_ort_run_ms: perStep(phases.graph_run - ortRunMs),
   ort_kernel_ms: perStep(kernelMs),
   op_types_ms: Object.fromEntries([...byOp].sort((x, y) => y[1] - x[1]).map(([k, us]) => [k, perStep(us / 1000)])),
 }));

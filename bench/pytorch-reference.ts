@@ -28,13 +28,13 @@ export type ReferenceResult = (TorchRun & { unset_env: string[] }) | { skipped: 
 // with OpenBLAS choosing for itself, so the comparison is against PyTorch at its best.
 const OPENBLAS_OVERRIDES = ['OPENBLAS_CORETYPE', 'OPENBLAS_L2_SIZE'];
 
-/** PyTorch's tokens/s for `preset` at `batch` x `seq` by `gradAccum` micro-batches, on every core. */
-export function pytorchReference(preset: string, batch: number, seq: number, gradAccum: number, steps: number): ReferenceResult {
+/** PyTorch's tokens/s for `preset` at `batch` x `seq` by `gradAccum` micro-batches, on every core (`extraEnv` added to its environment). */
+export function pytorchReference(preset: string, batch: number, seq: number, gradAccum: number, steps: number, extraEnv: Record<string, string> = {}): ReferenceResult {
   const python = pythonWithTorch();
   if (!python) return { skipped: "no python3 with torch (tried `python3`, `/usr/bin/python3`): the PyTorch side-by-side run is skipped" };
   const args = [join(here, 'pytorch_reference.py'), preset, String(batch), String(seq), String(gradAccum), String(steps), String(cpus().length)];
   const unset = OPENBLAS_OVERRIDES.filter((k) => process.env[k] !== undefined);
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !unset.includes(k)));
+  const env = { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !unset.includes(k))), ...extraEnv };
   const child = spawnSync(python, args, { encoding: 'utf8', env });
   if (child.status !== 0) return { skipped: `${python} ${args.join(' ')} failed: ${child.stderr.trim().split('\n').at(-1)}` };
   const r = JSON.parse(child.stdout.trim().split('\n').at(-1)!) as TorchRun;
