@@ -35,13 +35,15 @@ const alive = (pid: number) => {
   }
 };
 
-test('only the training commands restart, on Linux, and not when GLIBC_TUNABLES is set or BERT_TS_MALLOC=default', () => {
+test('only the training commands restart, on Linux, and not when GLIBC_TUNABLES is set, BERT_TS_MALLOC=default or under a debugger', () => {
   for (const c of ['pretrain', 'finetune', 'start', 'experiment']) assert.ok(wantsRespawn([c, '--x'], {}, 'linux'), c);
   for (const c of ['serve', 'embed', 'tokenize', 'vocab', 'make-pretraining-data']) assert.ok(!wantsRespawn([c], {}, 'linux'), c);
   assert.ok(!wantsRespawn([], {}, 'linux'));
   assert.ok(!wantsRespawn(['pretrain'], {}, 'darwin'));
   assert.ok(!wantsRespawn(['pretrain'], { GLIBC_TUNABLES: 'glibc.malloc.check=0' }, 'linux'));
   assert.ok(!wantsRespawn(['pretrain'], { BERT_TS_MALLOC: 'default' }, 'linux'));
+  assert.ok(!wantsRespawn(['pretrain'], {}, 'linux', ['--inspect-brk=9229']), 'not under a debugger');
+  assert.ok(wantsRespawn(['pretrain'], {}, 'linux', ['--import', 'tsx']));
 });
 
 test('a training command runs in a child with the tuned malloc, and its exit code comes back', { skip: !linux && why }, async () => {

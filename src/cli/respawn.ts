@@ -12,8 +12,12 @@ export const KEEP_FREED = 'glibc.malloc.mmap_max=0:glibc.malloc.trim_threshold=4
 /** The commands that train, where the copies add up. Their only signal handling is the default. */
 const TRAINING = new Set(['pretrain', 'finetune', 'start', 'experiment']);
 
-/** Whether `argv` (after node and the script) should run in a child with KEEP_FREED. */
-export function wantsRespawn(argv: readonly string[], env: NodeJS.ProcessEnv, platform: NodeJS.Platform): boolean {
+/**
+ * Whether `argv` (after node and the script) should run in a child with KEEP_FREED. Not under a debugger:
+ * the child would ask for the same inspector port.
+ */
+export function wantsRespawn(argv: readonly string[], env: NodeJS.ProcessEnv, platform: NodeJS.Platform, execArgv: readonly string[] = []): boolean {
+  if (execArgv.some((a) => a.startsWith('--inspect'))) return false;
   return platform === 'linux' && TRAINING.has(argv[0] ?? '') && env.GLIBC_TUNABLES === undefined && env.BERT_TS_MALLOC !== 'default';
 }
 
@@ -30,7 +34,7 @@ export async function respawnForTraining(): Promise<number | undefined> {
     process.once('disconnect', () => process.kill(process.pid, 'SIGKILL'));
     return undefined;
   }
-  if (!wantsRespawn(process.argv.slice(2), process.env, process.platform)) return undefined;
+  if (!wantsRespawn(process.argv.slice(2), process.env, process.platform, process.execArgv)) return undefined;
   const child = spawn(process.execPath, [...process.execArgv, ...process.argv.slice(1)], {
     stdio: ['inherit', 'inherit', 'inherit', 'ipc'],
     env: { ...process.env, GLIBC_TUNABLES: KEEP_FREED },
