@@ -5,6 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { KEEP_FREED } from '../src/cli/respawn.ts';
 import { makeConfig } from '../src/model/config.ts';
 import { encoderForwardFlops } from './engine.bench.ts';
 import { pytorchReference } from './pytorch-reference.ts';
@@ -21,11 +22,9 @@ function preTrainingForwardFlops(preset: 'mini' | 'base'): number {
   return encoderForwardFlops(c.num_hidden_layers, c.hidden_size, c.intermediate_size, B, S) + 2 * masked * (c.hidden_size * c.hidden_size + c.hidden_size * c.vocab_size);
 }
 
-// glibc's malloc told to keep what it frees (no mmap for big blocks, no trimming of the heap's top).
-// onnxruntime-node (1.30) copies every output of a run, the gradients too, into freshly allocated
-// ArrayBuffers (440 MB a micro-batch at base); with glibc's defaults those pages come new from the
-// kernel each time. Linux only, and only as the process starts: the runs below that set it are children.
-export const GLIBC_KEEP_FREED = { GLIBC_TUNABLES: 'glibc.malloc.mmap_max=0:glibc.malloc.trim_threshold=4294967295' };
+// The malloc setting `bert pretrain` runs with on Linux (src/cli/respawn.ts says why); read only as a
+// process starts, so the runs that measure it are children given it in their environment.
+export const GLIBC_KEEP_FREED = { GLIBC_TUNABLES: KEEP_FREED };
 
 function measure(preset: 'mini' | 'base', gradAccum: number, steps: number, extraEnv: Record<string, string> = {}): Record<string, unknown> {
   const args = ['--import', 'tsx', join(here, 'pretrain-child.ts'), preset, String(B), String(S), String(gradAccum), String(steps)];

@@ -2,9 +2,9 @@
 // frees. onnxruntime-node (1.30) copies every output of a run into freshly allocated ArrayBuffers, the
 // gradients too (44 MB a step at mini, 440 MB a micro-batch at base); with glibc's defaults those blocks
 // go back to the kernel and return as fresh pages, faulted in one by one, on every step. Measured by
-// `npm run bench pretrain` (README, Benchmarks): 1.15x the tokens/s at mini, 1.18x at base. The variable
-// is read only as a process starts, hence the child. Linux only; a GLIBC_TUNABLES already set is left as
-// it is, and BERT_TS_MALLOC=default turns the restart off.
+// `npm run bench pretrain` (README, Benchmarks): 1.06-1.15x the tokens/s at mini, 1.13-1.18x at base.
+// The variable is read only as a process starts, hence the child. Linux only; a GLIBC_TUNABLES already
+// set is left as it is, and BERT_TS_MALLOC=default turns the restart off.
 import { spawn } from 'node:child_process';
 
 export const KEEP_FREED = 'glibc.malloc.mmap_max=0:glibc.malloc.trim_threshold=4294967295';
