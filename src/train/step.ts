@@ -70,12 +70,11 @@ export class TrainStep {
     const shapes = this.sites.map((s) => resolveShape(s.mask.shape, bindings));
     Object.assign(feeds, this.masks.forStep(step, shapes));
     feedParams(feeds, this.paramInputs, params);
-    const grads = this.grads;
     const into: Record<string, HostTensor> = {};
     for (const { name } of this.trainedInputs) {
       const shape = params.get(name)!.shape;
-      let buf = grads.get(name);
-      if (!buf) grads.set(name, (buf = new Float32Array(shape.reduce((a, b) => a * b, 1))));
+      let buf = this.grads.get(name);
+      if (!buf) this.grads.set(name, (buf = new Float32Array(shape.reduce((a, b) => a * b, 1))));
       into[`grad:${name}`] = { dtype: 'float32', shape, data: buf };
     }
     // No host work overlaps the run: onnxruntime-node runs the graph on this thread (its promise only
@@ -83,7 +82,7 @@ export class TrainStep {
     const out = await this.compiled.run(feeds, into);
     const outputs: Record<string, HostTensor> = {};
     for (const [k, t] of Object.entries(out)) if (!k.startsWith('grad:')) outputs[k] = t;
-    return { loss: Number(out.loss!.data[0]), outputs, grads };
+    return { loss: Number(out.loss!.data[0]), outputs, grads: this.grads };
   }
 
   /** Ends ORT profiling (when compiled with `profilePrefix`), writing the profile file. */
