@@ -1,6 +1,7 @@
 // Pre-training throughput (the whole loop, optimizer included) for mini and base at batch 32 x seq
-// 128; base by 4 micro-batches of 8. GFLOP/s over a MatMul ceiling measured in the same process, and
-// tokens/s over the same graph's engine step alone (loop_over_engine: what the host work costs);
+// 128; base by 4 micro-batches of 8, summed in the graph (and, for comparison, on the host). GFLOP/s
+// over a MatMul ceiling measured in the same process, and tokens/s over one micro-batch's engine step
+// alone (loop_over_engine: what the host work costs, or at base what summing in the graph saves);
 // beside each, PyTorch eager on the same step (bench/pytorch_reference.py) where torch is installed.
 import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
@@ -26,8 +27,8 @@ function preTrainingForwardFlops(preset: 'mini' | 'base'): number {
 // process starts, so the runs that measure it are children given it in their environment.
 export const GLIBC_KEEP_FREED = { GLIBC_TUNABLES: KEEP_FREED };
 
-function measure(preset: 'mini' | 'base', gradAccum: number, steps: number, extraEnv: Record<string, string> = {}): Record<string, unknown> {
-  const args = ['--import', 'tsx', join(here, 'pretrain-child.ts'), preset, String(B), String(S), String(gradAccum), String(steps)];
+function measure(preset: 'mini' | 'base', gradAccum: number, steps: number, extraEnv: Record<string, string> = {}, accumulate: 'graph' | 'host' = 'graph'): Record<string, unknown> {
+  const args = ['--import', 'tsx', join(here, 'pretrain-child.ts'), preset, String(B), String(S), String(gradAccum), String(steps), accumulate];
   const child = spawnSync(process.execPath, args, { encoding: 'utf8', env: { ...process.env, ...extraEnv } });
   if (child.status !== 0) throw new Error(`pretrain-child ${preset} failed: ${child.stderr}`);
   const r = JSON.parse(child.stdout.trim().split('\n').at(-1)!) as { tokens_per_second: number; engine_tokens_per_second: number; matmul_ceiling_gflops: [number, number]; peak_rss_mb: number };
@@ -38,6 +39,7 @@ function measure(preset: 'mini' | 'base', gradAccum: number, steps: number, extr
     batch: B,
     seq: S,
     grad_accum: gradAccum,
+    accumulate,
     tokens_per_second: Math.round(r.tokens_per_second),
     // the same pre-training graph's forward + backward alone, measured in the same process right after
     engine_tokens_per_second: Math.round(r.engine_tokens_per_second),
@@ -70,6 +72,22 @@ function withAndWithoutGlibcTuning(preset: 'mini' | 'base', gradAccum: number, s
   return { ...plain, glibc_keep_freed: { env: GLIBC_KEEP_FREED, ...tuned, over_plain: +over.toFixed(2) } };
 }
 
+/**
+ * Base's micro-batches summed on the host (one ORT run each) right before and after the default, in
+ * the graph, each with the malloc setting: what in-graph accumulation gains, measured in one sitting.
+ */
+function hostAgainstGraph(steps: number): Record<string, unknown> {
+  const host = [measure('base', 4, steps, GLIBC_KEEP_FREED, 'host')];
+  const graph = measure('base', 4, steps, GLIBC_KEEP_FREED, 'graph');
+  host.push(measure('base', 4, steps, GLIBC_KEEP_FREED, 'host'));
+  const best = Math.max(...host.map((h) => h.tokens_per_second as number));
+  return { host, graph, graph_over_best_host: +((graph.tokens_per_second as number) / best).toFixed(3) };
+}
+
 export async function run(): Promise<Record<string, unknown>> {
-  return { pretrain_mini: withAndWithoutGlibcTuning('mini', 1, 6), pretrain_base: withAndWithoutGlibcTuning('base', 4, 3) };
+  return {
+    pretrain_mini: withAndWithoutGlibcTuning('mini', 1, 6),
+    pretrain_base: withAndWithoutGlibcTuning('base', 4, 3),
+    pretrain_base_accumulation: hostAgainstGraph(3),
+  };
 }

@@ -1,7 +1,8 @@
 // Where one pre-training step's time goes, in a process of its own: ORT's profiler per op type, and
 // the host-side phases of the loop (batch read-ahead, feeds, dropout masks, the graph run, clipping,
 // AdamW) timed around the same calls `bert pretrain` makes. Prints one JSON line.
-// Usage: node --import tsx bench/profile-child.ts PRESET BATCH SEQ STEPS
+// Usage: node --import tsx bench/profile-child.ts PRESET BATCH SEQ STEPS [MICRO_BATCHES]
+// (MICRO_BATCHES > 1: that many batches of BATCH a step, run and summed in one graph run)
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,20 +18,20 @@ import { AdamW, clipScale, globalGradNorm } from '../src/train/optimizer.ts';
 import { TrainStep } from '../src/train/step.ts';
 import { writeSyntheticJsonl } from './pretrain-data.ts';
 
-const [preset = 'mini', b = '32', s = '128', n = '4'] = process.argv.slice(2);
-const [B, S, steps] = [Number(b), Number(s), Number(n)];
+const [preset = 'mini', b = '32', s = '128', n = '4', k = '1'] = process.argv.slice(2);
+const [B, S, steps, K] = [Number(b), Number(s), Number(n), Number(k)];
 const P = 20;
 const config = makeConfig(preset as PresetName);
 
 const dir = mkdtempSync(join(tmpdir(), 'bench-profile-'));
 const data = join(dir, 'data.jsonl');
-writeSyntheticJsonl(data, B * (steps + 2), S, P);
+writeSyntheticJsonl(data, B * K * (steps + 2), S, P);
 const dataset = openPretrainingData(data);
 const batches = prefetchBatches(dataset, epochOrder(dataset.size, 1, 0, false), B, 4, { dropLast: true });
 
 const objective = preTrainingObjective(config, { training: true });
 const prefix = join(dir, 'ort');
-const step = await TrainStep.compile(objective, { seed: 1, profilePrefix: prefix });
+const step = await TrainStep.compile(objective, { seed: 1, profilePrefix: prefix, microBatches: K });
 const params = initParams(bertParameterShapes(config, 'pretraining'), config, 1);
 const optimizer = new AdamW(params, { weightDecay: 0.01, eps: 1e-6 });
 
@@ -48,11 +49,12 @@ const phases = { data_wait: 0, feeds: 0, dropout_masks: 0, graph_run: 0, grad_no
 let wall = 0;
 for (let k = 0; k <= steps; k++) {
   const t0 = performance.now();
-  const item = (await batches.next()).value!;
+  const items = [];
+  for (let m = 0; m < K; m++) items.push((await batches.next()).value!);
   const t1 = performance.now();
-  const feeds = preTrainingFeeds(item.batch);
+  const feeds = items.map((item) => preTrainingFeeds(item.batch));
   const t2 = performance.now();
-  const r = await step.run(feeds, params, k);
+  const r = await step.runMicroBatches(feeds, params, k * K);
   const t3 = performance.now();
   // as applyUpdate does it: the norm, then AdamW with the clipping factor folded in
   const norm = globalGradNorm(r.grads.values());
@@ -60,7 +62,7 @@ for (let k = 0; k <= steps; k++) {
   optimizer.step(r.grads, 1e-4, clipScale(norm, 1));
   const t5 = performance.now();
   const tm = performance.now();
-  masks.forStep(k, siteShapes);
+  for (let m = 0; m < K; m++) masks.forStep(k * K + m, siteShapes);
   const maskMs = performance.now() - tm;
   if (k === 0) continue; // the first step plans and allocates
   phases.data_wait += t1 - t0;
@@ -92,7 +94,7 @@ const ortRunMs = runs.slice(1).reduce((a, e) => a + e.dur, 0) / 1000;
 const kernelMs = [...byOp.values()].reduce((a, x) => a + x, 0) / 1000;
 const perStep = (ms: number) => +(ms / steps).toFixed(1);
 console.log(JSON.stringify({
-  preset, batch: B, seq: S, steps,
+  preset, batch: B, seq: S, steps, micro_batches: K,
   step_ms: perStep(wall),
   host_phases_ms: Object.fromEntries(Object.entries(phases).map(([k, v]) => [k, perStep(v)])),
   ort_run_ms: perStep(ortRunMs),

@@ -128,6 +128,7 @@ export async function runStartJob(o: StartOptions): Promise<StartSummary> {
       weightDecay: 0.01,
       maxGradNorm: 1,
       gradAccum: 1,
+      accumulate: 'graph',
       seed: o.seed,
       shuffle: true,
       saveEvery: 0,

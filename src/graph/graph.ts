@@ -134,10 +134,30 @@ export class Graph {
     attrs: Record<string, AttrValue> = {},
     domain = '',
   ): Value[] {
+    return this.addNamed(op, op, inputs, outputs, attrs, domain);
+  }
+
+  /**
+   * Adds a copy of `node` (of this graph or another) that reads `inputs`. Its name is the original's
+   * under the current scope, so copies of a whole graph keep readable, unique names cheaply.
+   */
+  copyNode(node: Node, inputs: Value[]): Value[] {
+    const outputs = node.outputs.map((v) => ({ dtype: v.dtype, shape: v.shape }));
+    return this.addNamed(node.name, node.op, inputs, outputs, node.attrs, node.domain);
+  }
+
+  private addNamed(
+    base: string,
+    op: string,
+    inputs: Value[],
+    outputs: Array<{ dtype: DType; shape: Shape }>,
+    attrs: Record<string, AttrValue>,
+    domain: string,
+  ): Value[] {
     for (const v of inputs) {
       if (v.graph !== this) throw new BertError(`${op}: input ${v.name} belongs to another graph`);
     }
-    const name = this.uniqueName(op);
+    const name = this.uniqueName(base);
     const outs: Value[] = [];
     const node: Node = { op, domain, name, inputs, outputs: outs, attrs };
     outputs.forEach((o, i) => outs.push(new Value(this, outputs.length === 1 ? name : `${name}:${i}`, o.dtype, o.shape, node)));

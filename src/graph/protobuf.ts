@@ -65,7 +65,7 @@ export class ProtoWriter {
     this.rawVarint(child.length);
     this.flushScratch();
     child.flushScratch();
-    this.chunks.push(...child.chunks);
+    for (const c of child.chunks) this.chunks.push(c); // not push(...): a graph's chunks outnumber the stack's argument limit
     this.length += child.length;
     return this;
   }

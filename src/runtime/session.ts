@@ -44,8 +44,8 @@ export class CompiledGraph {
   }
 
   /**
-   * Runs the graph. Outputs named in `into` are written straight into those host buffers (no
-   * allocation, no copy: how a training step returns 110M gradients); the rest are allocated.
+   * Runs the graph. Outputs named in `into` are written straight into those host buffers (how a
+   * training step returns 110M gradients); the rest are allocated.
    */
   async run(feeds: Record<string, HostTensor>, into: Record<string, HostTensor> = {}): Promise<Record<string, HostTensor>> {
     const bindings = new Map<string, number>();

@@ -1,13 +1,14 @@
 // One optimizer step from micro-batches, shared by pre-training and fine-tuning: forward + backward of
-// each micro-batch (TrainStep), their gradients averaged (GradAccumulator), then clipped to a global
-// norm and applied by AdamW at the schedule's rate (applyUpdate). The loops around it only say where
-// micro-batches come from and what to keep of each result.
+// each micro-batch (TrainStep), their gradients averaged (GradAccumulator, or in the graph when the
+// TrainStep runs them all at once), then clipped to a global norm and applied by AdamW at the
+// schedule's rate (applyUpdate). The loops around it only say where micro-batches come from and what
+// to keep of each result.
 import type { ParamTensor } from '../model/runner.ts';
 import type { HostTensor } from '../runtime/session.ts';
 import { BertError } from '../errors.ts';
 import { AdamW, GradAccumulator } from './optimizer.ts';
 import type { LinearSchedule } from './schedule.ts';
-import type { StepResult, TrainStep } from './step.ts';
+import type { MicroBatchResult, TrainStep } from './step.ts';
 import { applyUpdate } from './update.ts';
 
 export interface OptimizerStepOptions {
@@ -25,8 +26,8 @@ export interface MicroBatches {
   firstIndex: number;
   /** The feeds of micro-batch `m` (0-based), asked for in order, each once. */
   feeds(m: number): Record<string, HostTensor> | Promise<Record<string, HostTensor>>;
-  /** Sees micro-batch `m`'s result before the next one reuses its gradient buffers. */
-  onResult?(result: StepResult, m: number): void;
+  /** Sees micro-batch `m`'s loss and outputs. */
+  onResult?(result: MicroBatchResult, m: number): void;
 }
 
 export interface OptimizerStepResult {
@@ -48,7 +49,10 @@ export class OptimizerStep {
     private readonly opts: OptimizerStepOptions,
   ) {
     const updated = optimizer.paramNames;
-    this.accumulator = opts.gradAccum > 1 ? new GradAccumulator(new Map([...params].filter(([name]) => updated.has(name)))) : undefined;
+    if (step.microBatches > 1 && step.microBatches !== opts.gradAccum) {
+      throw new BertError(`the training step runs ${step.microBatches} micro-batches at once, but gradAccum is ${opts.gradAccum}`);
+    }
+    this.accumulator = opts.gradAccum > 1 && step.microBatches === 1 ? new GradAccumulator(new Map([...params].filter(([name]) => updated.has(name)))) : undefined;
   }
 
   /** Runs optimizer step `k` (0-based, the schedule's step) over `micro`, updating the parameters in place. */
@@ -56,12 +60,20 @@ export class OptimizerStep {
     if (!(micro.count >= 1 && micro.count <= this.opts.gradAccum)) {
       throw new BertError(`an optimizer step takes 1 to ${this.opts.gradAccum} micro-batches, got ${micro.count}`);
     }
+    const inGraph = this.step.microBatches;
+    if (inGraph > 1 && micro.count !== inGraph) {
+      throw new BertError(`the training step runs exactly ${inGraph} micro-batches at once, got ${micro.count}`);
+    }
     let lossSum = 0;
     let grads: ReadonlyMap<string, Float32Array> | undefined;
-    for (let m = 0; m < micro.count; m++) {
-      const r = await this.step.run(await micro.feeds(m), this.params, micro.firstIndex + m);
-      lossSum += r.loss;
-      micro.onResult?.(r, m);
+    for (let m = 0; m < micro.count; m += inGraph) {
+      const feeds = [];
+      for (let j = 0; j < inGraph; j++) feeds.push(await micro.feeds(m + j));
+      const r = await this.step.runMicroBatches(feeds, this.params, micro.firstIndex + m);
+      r.results.forEach((x, j) => {
+        lossSum += x.loss;
+        micro.onResult?.(x, m + j);
+      });
       if (this.accumulator) this.accumulator.add(r.grads);
       else grads = r.grads;
     }

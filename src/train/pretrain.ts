@@ -40,6 +40,12 @@ export interface PretrainOptions {
   weightDecay: number;
   maxGradNorm: number;
   gradAccum: number;
+  /**
+   * Where micro-batch gradients are summed: 'graph' runs all gradAccum micro-batches in one ORT run
+   * (micro-batch-graph.ts: the gradients leave ORT once per step; a larger graph, slower to compile,
+   * and one more gradient-sized buffer), 'host' runs them one by one. The same bits either way.
+   */
+  accumulate: 'graph' | 'host';
   seed: number;
   shuffle: boolean;
   /** Save a checkpoint every N steps (0: only at the end). */
@@ -122,7 +128,7 @@ export async function pretrain(o: PretrainOptions): Promise<PretrainResult> {
   }
 
   const objective = preTrainingObjective(o.config, { training: true });
-  const step = await TrainStep.compile(objective, { seed: o.seed, threads: o.threads });
+  const step = await TrainStep.compile(objective, { seed: o.seed, threads: o.threads, microBatches: o.accumulate === 'graph' ? o.gradAccum : 1 });
   const optimizer = new AdamW(params, { weightDecay: o.weightDecay, eps: 1e-6 });
   if (last) loadOptimizerState(optimizer, optimizerStatePath(last.dir));
   const update = new OptimizerStep(step, optimizer, params, { gradAccum: o.gradAccum, schedule, maxGradNorm: o.maxGradNorm });

@@ -8,7 +8,7 @@ import { BertTokenizer } from '../../tokenizer/bert-tokenizer.ts';
 import { JsonlLog } from '../../train/jsonl-log.ts';
 import { ProgressReporter } from '../../train/progress.ts';
 import { pretrain, writePretrainCurves } from '../../train/pretrain.ts';
-import { checked, nonNegativeNumber, positiveInt, roundedNonNegative } from '../flags.ts';
+import { checked, nonNegativeNumber, oneOf, positiveInt, roundedNonNegative } from '../flags.ts';
 
 interface Flags {
   data: string;
@@ -23,6 +23,7 @@ interface Flags {
   weightDecay: number;
   maxGradNorm: number;
   gradAccum: number;
+  accumulate: 'graph' | 'host';
   dropout?: number;
   seed: number;
   shuffle: boolean;
@@ -92,6 +93,7 @@ export function register(program: Command): void {
     .option(...checked('--weight-decay <x>', 'AdamW weight decay (not on biases and LayerNorm)', nonNegativeNumber, 0.01))
     .option(...checked('--max-grad-norm <x>', 'global gradient-norm clipping', nonNegativeNumber, 1.0))
     .option(...checked('--grad-accum <n>', 'micro-batches per optimizer step', positiveInt, 1))
+    .option(...checked('--accumulate <where>', 'graph (all micro-batches in one ONNX Runtime run: faster, a larger graph to compile) | host', oneOf(['graph', 'host'] as const), 'graph'))
     .option(...checked('--dropout <p>', 'hidden and attention dropout (default: the config)', nonNegativeNumber))
     .option(...checked('--seed <n>', 'seed for initialisation, data order and dropout', roundedNonNegative, 42))
     .option('--no-shuffle', 'read examples in file order')
@@ -123,6 +125,7 @@ export function register(program: Command): void {
         weightDecay: flags.weightDecay,
         maxGradNorm: flags.maxGradNorm,
         gradAccum: flags.gradAccum,
+        accumulate: flags.accumulate,
         seed: flags.seed,
         shuffle: flags.shuffle,
         saveEvery: flags.saveEvery,

@@ -65,7 +65,7 @@ export function pretrainStage(id: string, size: PresetName, corpus: () => Corpus
       let log: JsonlLog | undefined;
       const result = await pretrain({
         data: c.trainData, config, tokenizerDir: c.tokenizerDir, out: ctx.dir, batchSize: p.batchSize, lr: p.lr, warmupSteps: warmup, steps: p.steps,
-        weightDecay: 0.01, maxGradNorm: 1, gradAccum: 1, seed, shuffle: true, saveEvery, keepLast: 2, resume: true, evalData: c.heldOutData,
+        weightDecay: 0.01, maxGradNorm: 1, gradAccum: 1, accumulate: 'graph', seed, shuffle: true, saveEvery, keepLast: 2, resume: true, evalData: c.heldOutData,
         // A checkpoint every tenth of the run is routine; resuming and weight-loading messages are worth showing.
         onMessage: (m) => {
           if (!m.startsWith('saved ')) ctx.log(m);
