@@ -27,8 +27,8 @@ function preTrainingForwardFlops(preset: 'mini' | 'base'): number {
 // process starts, so the runs that measure it are children given it in their environment.
 export const GLIBC_KEEP_FREED = { GLIBC_TUNABLES: KEEP_FREED };
 
-function measure(preset: 'mini' | 'base', gradAccum: number, steps: number, extraEnv: Record<string, string> = {}, accumulate: 'graph' | 'host' = 'graph'): Record<string, unknown> {
-  const args = ['--import', 'tsx', join(here, 'pretrain-child.ts'), preset, String(B), String(S), String(gradAccum), String(steps), accumulate];
+function measure(preset: 'mini' | 'base', gradAccum: number, steps: number, extraEnv: Record<string, string> = {}): Record<string, unknown> {
+  const args = ['--import', 'tsx', join(here, 'pretrain-child.ts'), preset, String(B), String(S), String(gradAccum), String(steps)];
   const child = spawnSync(process.execPath, args, { encoding: 'utf8', env: { ...process.env, ...extraEnv } });
   if (child.status !== 0) throw new Error(`pretrain-child ${preset} failed: ${child.stderr}`);
   const r = JSON.parse(child.stdout.trim().split('\n').at(-1)!) as { tokens_per_second: number; engine_tokens_per_second: number; matmul_ceiling_gflops: [number, number]; peak_rss_mb: number };
@@ -39,7 +39,6 @@ function measure(preset: 'mini' | 'base', gradAccum: number, steps: number, extr
     batch: B,
     seq: S,
     grad_accum: gradAccum,
-    accumulate,
     tokens_per_second: Math.round(r.tokens_per_second),
     // the same pre-training graph's forward + backward alone, measured in the same process right after
     engine_tokens_per_second: Math.round(r.engine_tokens_per_second),
@@ -73,21 +72,22 @@ function withAndWithoutGlibcTuning(preset: 'mini' | 'base', gradAccum: number, s
 }
 
 /**
- * Base's micro-batches summed on the host (one ORT run each) right before and after the default, in
- * the graph, each with the malloc setting: what in-graph accumulation gains, measured in one sitting.
+ * Base's 4 micro-batches summed on the host (one ORT run each) against in the graph (one run), with
+ * the malloc setting, alternating in one process (bench/accumulate-child.ts): the loop measurements
+ * above vary more between runs than this difference.
  */
-function hostAgainstGraph(steps: number): Record<string, unknown> {
-  const host = [measure('base', 4, steps, GLIBC_KEEP_FREED, 'host')];
-  const graph = measure('base', 4, steps, GLIBC_KEEP_FREED, 'graph');
-  host.push(measure('base', 4, steps, GLIBC_KEEP_FREED, 'host'));
-  const best = Math.max(...host.map((h) => h.tokens_per_second as number));
-  return { host, graph, graph_over_best_host: +((graph.tokens_per_second as number) / best).toFixed(3) };
+function hostAgainstGraph(rounds: number): Record<string, unknown> {
+  const args = ['--import', 'tsx', join(here, 'accumulate-child.ts'), 'base', String(B / 4), String(S), '4', String(rounds)];
+  const env = { ...process.env, ...(process.platform === 'linux' ? GLIBC_KEEP_FREED : {}) };
+  const child = spawnSync(process.execPath, args, { encoding: 'utf8', env });
+  if (child.status !== 0) throw new Error(`accumulate-child failed: ${child.stderr}`);
+  return JSON.parse(child.stdout.trim().split('\n').at(-1)!) as Record<string, unknown>;
 }
 
 export async function run(): Promise<Record<string, unknown>> {
   return {
     pretrain_mini: withAndWithoutGlibcTuning('mini', 1, 6),
     pretrain_base: withAndWithoutGlibcTuning('base', 4, 3),
-    pretrain_base_accumulation: hostAgainstGraph(3),
+    pretrain_base_accumulation: hostAgainstGraph(6),
   };
 }

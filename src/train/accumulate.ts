@@ -60,15 +60,15 @@ export class OptimizerStep {
     if (!(micro.count >= 1 && micro.count <= this.opts.gradAccum)) {
       throw new BertError(`an optimizer step takes 1 to ${this.opts.gradAccum} micro-batches, got ${micro.count}`);
     }
-    const inGraph = this.step.microBatches;
-    if (inGraph > 1 && micro.count !== inGraph) {
-      throw new BertError(`the training step runs exactly ${inGraph} micro-batches at once, got ${micro.count}`);
+    const perRun = this.step.microBatches;
+    if (perRun > 1 && micro.count !== perRun) {
+      throw new BertError(`the training step runs exactly ${perRun} micro-batches at once, got ${micro.count}`);
     }
     let lossSum = 0;
     let grads: ReadonlyMap<string, Float32Array> | undefined;
-    for (let m = 0; m < micro.count; m += inGraph) {
+    for (let m = 0; m < micro.count; m += perRun) {
       const feeds = [];
-      for (let j = 0; j < inGraph; j++) feeds.push(await micro.feeds(m + j));
+      for (let j = 0; j < perRun; j++) feeds.push(await micro.feeds(m + j));
       const r = await this.step.runMicroBatches(feeds, this.params, micro.firstIndex + m);
       r.results.forEach((x, j) => {
         lossSum += x.loss;
