@@ -1,7 +1,6 @@
 // The compute engine: one training step (forward + backward, no optimizer) of a BERT encoder stack at
 // batch 32 x seq 128, against a plain ORT MatMul ceiling measured in the same process right before
 // and after (the machine is shared and noisy, so only same-moment ratios mean anything).
-import { spawnSync } from 'node:child_process';
 import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,6 +8,7 @@ import { Graph } from '../src/graph/graph.ts';
 import * as op from '../src/graph/ops.ts';
 import { makeConfig, type PresetName } from '../src/model/config.ts';
 import { CompiledGraph, type HostTensor } from '../src/runtime/session.ts';
+import { runChild } from './child.ts';
 
 const B = 32;
 const S = 128;
@@ -51,12 +51,10 @@ export function encoderForwardFlops(L: number, H: number, I: number, batch: numb
 
 /** Runs bench/train-step-child.ts for one preset in its own process (so its peak RSS is its own). */
 function trainingStep(preset: PresetName): Record<string, unknown> {
-  const child = spawnSync(process.execPath, ['--import', 'tsx', join(here, 'train-step-child.ts'), preset, String(B), String(S)], { encoding: 'utf8' });
-  if (child.status !== 0) throw new Error(`train-step-child ${preset} failed: ${child.stderr}`);
-  const r = JSON.parse(child.stdout.trim().split('\n').at(-1)!) as {
+  const r = runChild<{
     step_seconds: number; session_create_seconds: number; param_in_grad_out_seconds: number; vm_hwm_mb: number; shape: string; params: number;
     matmul_ceiling_gflops: [number, number];
-  };
+  }>(join(here, 'train-step-child.ts'), [preset, String(B), String(S)]);
   // The ceiling measured in the child right before and after its steps. Noise on a shared machine only
   // ever lowers a measurement, so the higher of the two is the ceiling (and the ratio is conservative).
   const local = Math.max(...r.matmul_ceiling_gflops);

@@ -3,11 +3,11 @@
 // over a MatMul ceiling measured in the same process, and tokens/s over one micro-batch's engine step
 // alone (loop_over_engine: what the host work costs, or at base what summing in the graph saves);
 // beside each, PyTorch eager on the same step (bench/pytorch_reference.py) where torch is installed.
-import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { KEEP_FREED } from '../src/cli/respawn.ts';
 import { makeConfig } from '../src/model/config.ts';
+import { runChild } from './child.ts';
 import { encoderForwardFlops } from './engine.bench.ts';
 import { pytorchReference } from './pytorch-reference.ts';
 
@@ -28,10 +28,8 @@ function preTrainingForwardFlops(preset: 'mini' | 'base'): number {
 export const GLIBC_KEEP_FREED = { GLIBC_TUNABLES: KEEP_FREED };
 
 function measure(preset: 'mini' | 'base', gradAccum: number, steps: number, extraEnv: Record<string, string> = {}): Record<string, unknown> {
-  const args = ['--import', 'tsx', join(here, 'pretrain-child.ts'), preset, String(B), String(S), String(gradAccum), String(steps)];
-  const child = spawnSync(process.execPath, args, { encoding: 'utf8', env: { ...process.env, ...extraEnv } });
-  if (child.status !== 0) throw new Error(`pretrain-child ${preset} failed: ${child.stderr}`);
-  const r = JSON.parse(child.stdout.trim().split('\n').at(-1)!) as { tokens_per_second: number; engine_tokens_per_second: number; matmul_ceiling_gflops: [number, number]; peak_rss_mb: number };
+  const args = [preset, String(B), String(S), String(gradAccum), String(steps)];
+  const r = runChild<{ tokens_per_second: number; engine_tokens_per_second: number; matmul_ceiling_gflops: [number, number]; peak_rss_mb: number }>(join(here, 'pretrain-child.ts'), args, extraEnv);
   const gflops = (3 * preTrainingForwardFlops(preset) * (r.tokens_per_second / (B * S))) / 1e9;
   // noise on a shared machine only ever lowers a measurement: the higher of the two is the ceiling
   const ceiling = Math.max(...r.matmul_ceiling_gflops);
@@ -77,11 +75,7 @@ function withAndWithoutGlibcTuning(preset: 'mini' | 'base', gradAccum: number, s
  * above vary more between runs than this difference.
  */
 function hostAgainstGraph(rounds: number): Record<string, unknown> {
-  const args = ['--import', 'tsx', join(here, 'accumulate-child.ts'), 'base', String(B / 4), String(S), '4', String(rounds)];
-  const env = { ...process.env, ...(process.platform === 'linux' ? GLIBC_KEEP_FREED : {}) };
-  const child = spawnSync(process.execPath, args, { encoding: 'utf8', env });
-  if (child.status !== 0) throw new Error(`accumulate-child failed: ${child.stderr}`);
-  return JSON.parse(child.stdout.trim().split('\n').at(-1)!) as Record<string, unknown>;
+  return runChild(join(here, 'accumulate-child.ts'), ['base', String(B / 4), String(S), '4', String(rounds)], process.platform === 'linux' ? GLIBC_KEEP_FREED : {});
 }
 
 export async function run(): Promise<Record<string, unknown>> {
