@@ -22,8 +22,8 @@ export async function createSession(model: Uint8Array, opts: SessionOptions): Pr
       const ortFeeds: Record<string, ort.Tensor> = {};
       for (const [name, t] of Object.entries(feeds)) ortFeeds[name] = toOrtTensor(ort.Tensor, t);
       // onnxruntime-node writes pre-allocated outputs in place: how a training step returns its gradients.
-      // Its binding (1.30, 1.31) then also copies each of them into a new ArrayBuffer, which we drop:
-      // a cost per output byte that train/micro-batch-graph.ts pays once per optimizer step.
+      // Its binding (1.30, 1.31) then also copies each of them into a new ArrayBuffer, which we drop: a
+      // cost per output byte and run, and why pre-training sums its micro-batches inside one run.
       const fetches: Record<string, ort.Tensor | null> = {};
       for (const name of outputNames) {
         const t = into[name];
