@@ -1,7 +1,7 @@
 // One pre-training measurement (the whole loop: data read-ahead, forward + backward, accumulation,
 // clipping, AdamW) in a process of its own, then the same graph's step alone (the engine) for the
 // loop/engine ratio. Prints one JSON line.
-// Usage: node --import tsx bench/pretrain-child.ts PRESET BATCH SEQ GRAD_ACCUM STEPS [graph|host]
+// Usage: node --import tsx bench/pretrain-child.ts PRESET BATCH SEQ GRAD_ACCUM STEPS
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,8 +14,7 @@ import { matmulCeiling } from './engine.bench.ts';
 import { peakRssMb } from './peak-rss.ts';
 import { writeSyntheticJsonl } from './pretrain-data.ts';
 
-const [preset = 'mini', b = '32', s = '128', accum = '1', n = '4', accumulate = 'graph'] = process.argv.slice(2);
-if (accumulate !== 'graph' && accumulate !== 'host') throw new Error(`accumulate must be graph or host, got ${accumulate}`);
+const [preset = 'mini', b = '32', s = '128', accum = '1', n = '4'] = process.argv.slice(2);
 const [B, S, gradAccum, steps] = [Number(b), Number(s), Number(accum), Number(n)];
 const P = 20;
 const config = makeConfig(preset as PresetName);
@@ -27,7 +26,7 @@ writeSyntheticJsonl(data, B * (steps + 1), S, P);
 const ceilingBefore = await matmulCeiling();
 const result = await pretrain({
   data, config, out: join(dir, 'out'), batchSize: B, lr: 1e-4, warmupSteps: 1, steps, weightDecay: 0.01, maxGradNorm: 1,
-  gradAccum, accumulate, seed: 1, shuffle: false, saveEvery: 0, keepLast: 1, resume: false,
+  gradAccum, accumulate: 'graph', seed: 1, shuffle: false, saveEvery: 0, keepLast: 1, resume: false,
 });
 const vmHwmMb = peakRssMb();
 

@@ -48,11 +48,10 @@ export class OptimizerStep {
     private readonly params: ReadonlyMap<string, ParamTensor>,
     private readonly opts: OptimizerStepOptions,
   ) {
-    const updated = optimizer.paramNames;
     if (step.microBatches > 1 && step.microBatches !== opts.gradAccum) {
       throw new BertError(`the training step runs ${step.microBatches} micro-batches at once, but gradAccum is ${opts.gradAccum}`);
     }
-    this.accumulator = opts.gradAccum > 1 && step.microBatches === 1 ? new GradAccumulator(new Map([...params].filter(([name]) => updated.has(name)))) : undefined;
+    this.accumulator = opts.gradAccum > 1 && step.microBatches === 1 ? new GradAccumulator(optimizer.params) : undefined;
   }
 
   /** Runs optimizer step `k` (0-based, the schedule's step) over `micro`, updating the parameters in place. */

@@ -56,7 +56,8 @@ export class AdamW {
   private readonly kernel: AdamWKernel | undefined;
   private t = 0;
 
-  constructor(params: ReadonlyMap<string, FloatTensor>, opts: AdamWOptions = {}) {
+  /** `params`: the parameters it updates, by name. */
+  constructor(readonly params: ReadonlyMap<string, FloatTensor>, opts: AdamWOptions = {}) {
     this.betas = opts.betas ?? [0.9, 0.999];
     this.eps = opts.eps ?? 1e-6;
     this.weightDecay = opts.weightDecay ?? 0.01;
@@ -72,11 +73,6 @@ export class AdamW {
       shape: [...p.shape],
       decay: !noDecay(name),
     }));
-  }
-
-  /** The names of the parameters it updates. */
-  get paramNames(): Set<string> {
-    return new Set(this.slots.map((s) => s.name));
   }
 
   /** Optimizer steps taken so far (torch's `state['step']`). */
