@@ -82,3 +82,49 @@ describe('ONNX writer', () => {
     }
   });
 });
+
+describe('sumLeadingAxes', () => {
+  test('sums the leading axes for even and odd row counts, with symbolic dims, and shares the split between tensors of one shape', async () => {
+    const g = new Graph();
+    const x = g.input('x', 'float32', ['batch', 'seq', 3]);
+    const y = g.input('y', 'float32', ['batch', 'seq', 3]);
+    const c = await CompiledGraph.compile({ sx: op.sumLeadingAxes(x, 2), sy: op.sumLeadingAxes(y, 2), s1: op.sumLeadingAxes(x, 1) });
+    assert.equal(g.nodes.filter((n) => n.op === 'Mod').length, 2, 'one split per (shape, lead), not per tensor');
+    for (const [b, s] of [[2, 3], [3, 3], [1, 1], [4, 2]] as const) {
+      const n = b * s * 3;
+      const data = Float32Array.from({ length: n }, (_, i) => ((i * 37) % 11) - 5 + i / 8);
+      const r = await c.run({ x: { dtype: 'float32', shape: [b, s, 3], data }, y: { dtype: 'float32', shape: [b, s, 3], data: data.map((v) => 2 * v) } });
+      const byCol = [0, 1, 2].map((k) => data.filter((_, i) => i % 3 === k).reduce((a, v) => a + v, 0));
+      const byRow = Array.from({ length: s * 3 }, (_, j) => Array.from({ length: b }, (_, i) => data[i * s * 3 + j]!).reduce((a, v) => a + v, 0));
+      assert.deepEqual(r.sx!.shape, [3]);
+      assert.deepEqual(r.s1!.shape, [s, 3]);
+      for (let k = 0; k < 3; k++) {
+        assert.ok(Math.abs(r.sx!.data[k]! - byCol[k]!) < 1e-4, `${b}x${s} column ${k}`);
+        assert.ok(Math.abs(r.sy!.data[k]! - 2 * byCol[k]!) < 1e-4, `${b}x${s} column ${k} of y`);
+      }
+      byRow.forEach((v, j) => assert.ok(Math.abs(r.s1!.data[j]! - v) < 1e-4, `${b}x${s} element ${j} of the sum over the first axis`));
+    }
+  });
+});
+
+test('cross entropy over (N, C) logits runs as LogSoftmax over the last axis and NLL: the mean loss over non-ignored labels, and log-probabilities', async () => {
+  const g = new Graph();
+  const logits = g.input('logits', 'float32', ['n', 4]);
+  const labels = g.input('labels', 'int64', ['n']);
+  const [loss, logProb] = op.softmaxCrossEntropy(logits, labels, -100);
+  let ops: string[] = [];
+  lowerGraph({ loss, logProb }, { passes: [(onnx) => (ops = onnx.nodes.map((n) => n.opType))] });
+  assert.deepEqual(ops.filter((o) => o !== 'Identity'), ['LogSoftmax', 'NegativeLogLikelihoodLoss']);
+  const c = await CompiledGraph.compile({ loss, logProb });
+  const x = [1, 2, 3, 4, -1, 0.5, 0, 2, 3, 3, -2, 0];
+  const y = [3, -100, 0];
+  const r = await c.run({ logits: { dtype: 'float32', shape: [3, 4], data: Float32Array.from(x) }, labels: { dtype: 'int64', shape: [3], data: BigInt64Array.from(y.map(BigInt)) } });
+  const lp = x.map((v, i) => {
+    const row = x.slice(i - (i % 4), i - (i % 4) + 4);
+    const max = Math.max(...row);
+    return v - max - Math.log(row.reduce((a, u) => a + Math.exp(u - max), 0));
+  });
+  lp.forEach((v, i) => assert.ok(Math.abs(r.logProb!.data[i]! - v) < 1e-6, `log_prob ${i}`));
+  const expected = -(lp[0 * 4 + 3]! + lp[2 * 4 + 0]!) / 2;
+  assert.ok(Math.abs(r.loss!.data[0]! - expected) < 1e-6, `loss ${r.loss!.data[0]} vs ${expected}`);
+});

@@ -4,7 +4,7 @@ import { BertError } from '../errors.ts';
 import { ancestors, type Node, type Value } from './graph.ts';
 import {
   add, cast, concat, countOf, div, equal, erf, exp, expandLike, gemm, matmul, mul, neg, not, padAxis, reduceMean, reduceSum,
-  range, reshapeLike, scatterNDAdd, shapeOf, sizeOf, slice, sub, transpose, unsqueeze, where, zerosLike,
+  range, reshapeLike, scatterNDAdd, shapeOf, sizeOf, slice, sub, sumLeadingAxes, transpose, unsqueeze, where, zerosLike,
 } from './ops.ts';
 import { dimEq } from './shape.ts';
 
@@ -15,7 +15,7 @@ type Rule = (n: Node, gOut: Array<Value | undefined>, needs: boolean[]) => Array
 export function unbroadcast(g: Value, target: Value): Value {
   let r = g;
   const lead = g.rank - target.rank;
-  if (lead > 0) r = reduceSum(r, [...Array(lead).keys()], false);
+  if (lead > 0) r = sumLeadingAxes(r, lead);
   const ones = target.shape.flatMap((d, i) => (d === 1 && r.shape[i] !== 1 ? [i] : []));
   if (ones.length) r = reduceSum(r, ones, true);
   return r;
@@ -115,7 +115,7 @@ const RULES: Record<string, Rule> = {
       const inner = sub(sub(dxhat, reduceMean(dxhat, [-1])), mul(xhat, reduceMean(mul(dxhat, xhat), [-1])));
       dx = mul(invStd, inner);
     }
-    return [dx, ns ? reduceSum(mul(g!, xhat), lead, false) : undefined, nb ? reduceSum(g!, lead, false) : undefined];
+    return [dx, ns ? sumLeadingAxes(mul(g!, xhat), lead.length) : undefined, nb ? sumLeadingAxes(g!, lead.length) : undefined];
   },
 
   Gather: (n, [g]) => {

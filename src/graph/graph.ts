@@ -54,6 +54,7 @@ export class Graph {
   private readonly names = new Set<string>();
   private readonly scopes: string[] = [];
   private readonly scalarCache = new Map<string, Value>();
+  private readonly sharedCache = new Map<string, Value>();
 
   /** Runs `fn` with node names prefixed by `name` (e.g. "encoder.layer.3"), for readable dumps and profiles. */
   scope<T>(name: string, fn: () => T): T {
@@ -118,6 +119,16 @@ export class Graph {
         : new Float32Array([x]);
       v = this.constant(data, [], dtype, 'scalar');
       this.scalarCache.set(key, v);
+    }
+    return v;
+  }
+
+  /** The value `make` builds, built once per `key` and shared by every later use in this graph. */
+  shared(key: string, make: () => Value): Value {
+    let v = this.sharedCache.get(key);
+    if (!v) {
+      v = make();
+      this.sharedCache.set(key, v);
     }
     return v;
   }
