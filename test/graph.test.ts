@@ -99,10 +99,10 @@ describe('sumLeadingAxes', () => {
       assert.deepEqual(r.sx!.shape, [3]);
       assert.deepEqual(r.s1!.shape, [s, 3]);
       for (let k = 0; k < 3; k++) {
-        assert.ok(Math.abs(r.sx!.data[k]! - byCol[k]!) < 1e-4, `${b}x${s} column ${k}`);
-        assert.ok(Math.abs(r.sy!.data[k]! - 2 * byCol[k]!) < 1e-4, `${b}x${s} column ${k} of y`);
+        assert.ok(Math.abs(Number(r.sx!.data[k]) - byCol[k]!) < 1e-4, `${b}x${s} column ${k}`);
+        assert.ok(Math.abs(Number(r.sy!.data[k]) - 2 * byCol[k]!) < 1e-4, `${b}x${s} column ${k} of y`);
       }
-      byRow.forEach((v, j) => assert.ok(Math.abs(r.s1!.data[j]! - v) < 1e-4, `${b}x${s} element ${j} of the sum over the first axis`));
+      byRow.forEach((v, j) => assert.ok(Math.abs(Number(r.s1!.data[j]) - v) < 1e-4, `${b}x${s} element ${j} of the sum over the first axis`));
     }
   });
 });
@@ -124,7 +124,7 @@ test('cross entropy over (N, C) logits runs as LogSoftmax over the last axis and
     const max = Math.max(...row);
     return v - max - Math.log(row.reduce((a, u) => a + Math.exp(u - max), 0));
   });
-  lp.forEach((v, i) => assert.ok(Math.abs(r.logProb!.data[i]! - v) < 1e-6, `log_prob ${i}`));
+  lp.forEach((v, i) => assert.ok(Math.abs(Number(r.logProb!.data[i]) - v) < 1e-6, `log_prob ${i}`));
   const expected = -(lp[0 * 4 + 3]! + lp[2 * 4 + 0]!) / 2;
-  assert.ok(Math.abs(r.loss!.data[0]! - expected) < 1e-6, `loss ${r.loss!.data[0]} vs ${expected}`);
+  assert.ok(Math.abs(Number(r.loss!.data[0]) - expected) < 1e-6, `loss ${r.loss!.data[0]} vs ${expected}`);
 });
