@@ -53,7 +53,6 @@ export class Graph {
   readonly constants: Constant[] = [];
   private readonly names = new Set<string>();
   private readonly scopes: string[] = [];
-  private readonly scalarCache = new Map<string, Value>();
   private readonly sharedCache = new Map<string, Value>();
 
   /** Runs `fn` with node names prefixed by `name` (e.g. "encoder.layer.3"), for readable dumps and profiles. */
@@ -109,18 +108,14 @@ export class Graph {
 
   /** A scalar constant of `dtype`, shared by every use. */
   scalar(x: number, dtype: DType): Value {
-    const key = `${dtype}:${x}`;
-    let v = this.scalarCache.get(key);
-    if (!v) {
+    return this.shared(`scalar:${dtype}:${x}`, () => {
       const data =
         dtype === 'float64' ? new Float64Array([x])
         : dtype === 'int64' ? new BigInt64Array([BigInt(x)])
         : dtype === 'bool' ? new Uint8Array([x ? 1 : 0])
         : new Float32Array([x]);
-      v = this.constant(data, [], dtype, 'scalar');
-      this.scalarCache.set(key, v);
-    }
-    return v;
+      return this.constant(data, [], dtype, 'scalar');
+    });
   }
 
   /** The value `make` builds, built once per `key` and shared by every later use in this graph. */

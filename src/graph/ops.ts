@@ -223,9 +223,10 @@ export function sumLeadingAxes(x: Value, lead: number): Value {
   const rows = numel(x.shape.slice(0, lead));
   // [2, rows/2, ...rest] when rows is even, else [rows, 1, ...rest]: computed once per shape of a graph
   const split = g.shared(`sumLeadingAxes:${showShape(x.shape)}:${lead}`, () => {
+    const two = g.ints([2]);
     const n = g.addNode('ReduceProd', [shapeOf(x, 0, lead)], [{ dtype: 'int64', shape: [1] }], { keepdims: int(1) })[0]!;
-    const odd = g.addNode('Mod', [n, g.ints([2])], [{ dtype: 'int64', shape: [1] }])[0]!;
-    const parts = add(g.ints([2]), mul(odd, sub(n, g.ints([2])))); // 2, or n when n is odd
+    const odd = g.addNode('Mod', [n, two], [{ dtype: 'int64', shape: [1] }])[0]!;
+    const parts = add(two, mul(odd, sub(n, two))); // 2, or n when n is odd
     return concat([parts, div(n, parts), shapeOf(x, lead)], 0);
   });
   // the two split dims multiply to `rows` only at run time, where ORT checks the count
