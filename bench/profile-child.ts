@@ -14,7 +14,7 @@ import { initParams } from '../src/model/init.ts';
 import { bertParameterShapes } from '../src/checkpoint/keys.ts';
 import { DropoutMasks } from '../src/train/dropout.ts';
 import { preTrainingFeeds, preTrainingObjective } from '../src/train/objectives.ts';
-import { AdamW, clipScale, globalGradNorm } from '../src/train/optimizer.ts';
+import { AdamW, clipScale } from '../src/train/optimizer.ts';
 import { TrainStep } from '../src/train/step.ts';
 import { writeSyntheticJsonl } from './pretrain-data.ts';
 
@@ -57,7 +57,7 @@ for (let k = 0; k <= steps; k++) {
   const r = await step.runMicroBatches(feeds, params, k * K);
   const t3 = performance.now();
   // as applyUpdate does it: the norm, then AdamW with the clipping factor folded in
-  const norm = globalGradNorm(r.grads.values());
+  const norm = optimizer.gradNorm(r.grads.values());
   const t4 = performance.now();
   optimizer.step(r.grads, 1e-4, clipScale(norm, 1));
   const t5 = performance.now();

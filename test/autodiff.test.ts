@@ -50,6 +50,17 @@ describe('gradient rules match central finite differences in float64', () => {
     await expectGrad('matmul broadcast', { inputs: { a: [2, 3, 4], b: [4, 5] }, build: ({ a, b }) => op.matmul(a!, b!) });
   });
 
+  test('MatMul with transposed operands (FusedMatMul), batched and broadcast, every combination', async () => {
+    for (const transA of [false, true]) {
+      for (const transB of [false, true]) {
+        await expectGrad(`fusedmatmul tA=${transA} tB=${transB}`, {
+          inputs: { a: transA ? [2, 3, 4, 3] : [2, 3, 3, 4], b: transB ? [3, 2, 4] : [3, 4, 2] },
+          build: ({ a, b }) => op.matmul(a!, b!, { transA, transB }),
+        });
+      }
+    }
+  });
+
   test('Gemm with every transpose combination and a broadcast bias', async () => {
     for (const transA of [false, true]) {
       for (const transB of [false, true]) {
@@ -163,6 +174,38 @@ describe('gradient rules match central finite differences in float64', () => {
 });
 
 describe('float32 graphs on ORT kernels agree with the float64 definitions', () => {
+  test('FusedMatMul reads transposed operands as a plain matmul of the transposes would', async () => {
+    const { Graph } = await import('../src/graph/graph.ts');
+    const { CompiledGraph } = await import('../src/runtime/session.ts');
+    const [B, M, K, N] = [2, 3, 5, 4];
+    // small integers: every product and sum is exact in float32, so the comparison is exact
+    const fill = (n: number, seed: number) => Float32Array.from({ length: n }, (_, i) => ((i * 7 + seed) % 9) - 4);
+    const at = (x: Float32Array, rows: number, cols: number, b: number, r: number, c: number, t: boolean) => (t ? x[b * rows * cols + c * cols + r]! : x[b * rows * cols + r * cols + c]!);
+    for (const transA of [false, true]) {
+      for (const transB of [false, true]) {
+        const a = fill(B * M * K, 1);
+        const b = fill(K * N, 2); // broadcast over the batch
+        const g = new Graph();
+        const aShape = transA ? [B, K, M] : [B, M, K];
+        const bShape = transB ? [N, K] : [K, N];
+        const y = op.matmul(g.input('a', 'float32', aShape), g.input('b', 'float32', bShape), { transA, transB });
+        const c = await CompiledGraph.compile({ y });
+        const out = (await c.run({ a: { dtype: 'float32', shape: aShape, data: a }, b: { dtype: 'float32', shape: bShape, data: b } })).y!;
+        assert.deepEqual(out.shape, [B, M, N]);
+        for (let bi = 0; bi < B; bi++) {
+          for (let i = 0; i < M; i++) {
+            for (let j = 0; j < N; j++) {
+              let sum = 0;
+              for (let k = 0; k < K; k++) sum += at(a, aShape[1]!, aShape[2]!, bi, i, k, transA) * at(b, bShape[0]!, bShape[1]!, 0, k, j, transB);
+              assert.equal(out.data[(bi * M + i) * N + j], sum, `tA=${transA} tB=${transB} [${bi},${i},${j}]`);
+            }
+          }
+        }
+        await c.dispose();
+      }
+    }
+  });
+
   test('GELU (com.microsoft Gelu) equals x * Φ(x) computed in float64 within 1e-6', async () => {
     const { Graph } = await import('../src/graph/graph.ts');
     const { CompiledGraph } = await import('../src/runtime/session.ts');

@@ -159,6 +159,32 @@ test('globalGradNorm: sqrt of the sum of squares over all tensors, any length; c
   assert.equal(clipScale(13, 1), Math.fround(1 / (13 + 1e-6)));
 });
 
+test("AdamW.gradNorm (WebAssembly SIMD) gives globalGradNorm's bits: odd sizes, chunk edges, tails, wide magnitudes", () => {
+  const opt = new AdamW(new Map(), {});
+  assert.equal(opt.gradNorm([Float32Array.of(1, 2, 3, 4, 5, 6, 7), new Float32Array(5).fill(0.5)]), Math.sqrt(141.25));
+  assert.equal(opt.gradNorm([]), 0);
+  assert.equal(opt.gradNorm([new Float32Array(0), Float32Array.of(3), Float32Array.of(0, 4)]), 5);
+  const lengths = [1, 3, 4, 5, 16383, 16384, 16385, 16384 * 3 + 2, 40001];
+  const grads = lengths.map((n, j) => Float32Array.from({ length: n }, (_, i) => Math.sin(i * 0.37 + j) * 10 ** ((i % 7) - 4)));
+  const want = globalGradNorm(grads);
+  assert.equal(opt.gradNorm(grads), want);
+  assert.equal(new AdamW(new Map(), { simd: false }).gradNorm(grads), want);
+  // against one plain float64 running sum: the same to 1e-12, but not the same bits (so this data
+  // tells summation orders apart, and a kernel that summed in another order would fail above)
+  let plain = 0;
+  for (const g of grads) for (const x of g) plain += x * x;
+  assert.ok(Math.abs(want - Math.sqrt(plain)) <= 1e-12 * want, `${want} vs ${Math.sqrt(plain)}`);
+  assert.notEqual(want, Math.sqrt(plain));
+  // small tensors of values from 2^-20 to 2^20: here summing the four partial sums in another order
+  // changes the bits in about one set in ten
+  let seed = 12345;
+  const rnd = () => (seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32;
+  for (let t = 0; t < 50; t++) {
+    const set = Array.from({ length: 3 }, () => Float32Array.from({ length: 1 + Math.floor(rnd() * 40) }, () => (rnd() - 0.5) * 2 ** Math.floor(rnd() * 40 - 20)));
+    assert.equal(opt.gradNorm(set), globalGradNorm(set), `set ${t}`);
+  }
+});
+
 test('AdamW: save then load continues bit-identically', () => {
   const dir = mkdtempSync(join(tmpdir(), 'adamw-'));
   try {

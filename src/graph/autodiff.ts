@@ -21,7 +21,6 @@ export function unbroadcast(g: Value, target: Value): Value {
   return r;
 }
 
-const swapLast = (x: Value): Value => transpose(x, [...Array(x.rank - 2).keys(), x.rank - 1, x.rank - 2]);
 const attr = (n: Node, name: string, dflt: number): number => {
   const a = n.attrs[name];
   return a && a.type === 'int' ? a.value : a && a.type === 'float' ? a.value : dflt;
@@ -31,6 +30,20 @@ const one = (v: Value): Value => v.graph.scalar(1, v.dtype);
 /** The gradient of y = f(x) for the elementwise ops: dy/dx in terms of x and y. */
 function elementwise(d: (x: Value, y: Value) => Value): Rule {
   return (n, [g]) => [mul(g!, d(n.inputs[0]!, n.outputs[0]!))];
+}
+
+// y = op(a) op(b) (FusedMatMul's transA / transB; MatMul has neither): d op(a) = g op(b)^T and
+// d op(b) = op(a)^T g, with the transposes as flags of the gradient's own matmuls, never copies.
+function matmulRule(n: Node, [g]: Array<Value | undefined>, [na, nb]: boolean[]): Array<Value | undefined> {
+  const [a, b] = n.inputs as [Value, Value];
+  if (attr(n, 'alpha', 1) !== 1 || attr(n, 'transBatchA', 0) !== 0 || attr(n, 'transBatchB', 0) !== 0) {
+    throw new BertError(`${n.name}: gradient of FusedMatMul is implemented for transA / transB only`);
+  }
+  const tA = attr(n, 'transA', 0) === 1;
+  const tB = attr(n, 'transB', 0) === 1;
+  const da = !na ? undefined : tA ? matmul(b, g!, { transA: tB, transB: true }) : matmul(g!, b, { transB: !tB });
+  const db = !nb ? undefined : tB ? matmul(g!, a, { transA: true, transB: tA }) : matmul(a, g!, { transA: !tA });
+  return [da && unbroadcast(da, a), db && unbroadcast(db, b)];
 }
 
 const RULES: Record<string, Rule> = {
@@ -63,10 +76,8 @@ const RULES: Record<string, Rule> = {
     return [x.dtype.startsWith('float') ? cast(g!, x.dtype) : undefined];
   },
 
-  MatMul: (n, [g], [na, nb]) => {
-    const [a, b] = n.inputs as [Value, Value];
-    return [na ? unbroadcast(matmul(g!, swapLast(b)), a) : undefined, nb ? unbroadcast(matmul(swapLast(a), g!), b) : undefined];
-  },
+  MatMul: matmulRule,
+  FusedMatMul: matmulRule,
   Gemm: (n, [g], [na, nb, nc]) => {
     const [a, b, c] = n.inputs as [Value, Value, Value | undefined];
     const tA = attr(n, 'transA', 0) === 1;
@@ -162,12 +173,12 @@ const RULES: Record<string, Rule> = {
     const scale = div(g!, where(equal(count, 0), one(count), count));
     // softmax - onehot(label), the onehot taken away by a sparse add of -1 at (row, label) instead of
     // being built densely: four passes over the (N, C) logits instead of six, bit-identical results
-    // (ignored rows get -0 added; their gradient is zeroed by `valid`). The two multiplies stay in
-    // this order: folding valid * scale into one factor came out an ulp apart on ORT.
+    // (ignored rows get -0 added; their gradient is zeroed by `valid`). valid * scale is one (N, 1)
+    // factor, so one pass over the logits scales them.
     const rows = range(sizeOf(logits, 0), logits.shape[0]!);
     const at = concat([unsqueeze(rows, [-1]), unsqueeze(where(keep, labels, 0), [-1])], 1); // (N, 2)
     const dLogits = scatterNDAdd(exp(logProb), at, neg(valid)); // (N, C)
-    return [mul(mul(dLogits, unsqueeze(valid, [-1])), scale), undefined];
+    return [mul(dLogits, unsqueeze(mul(valid, scale), [-1])), undefined];
   },
 };
 

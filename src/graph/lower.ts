@@ -39,6 +39,7 @@ export function lowerGraph(outputs: Record<string, Value>, opts: LowerOptions = 
       if (n.op === 'LayerNormalization') return layerNormFloat64(node);
       if (n.op === 'Erf') return erfFloat64(node.inputs[0]!, node.outputs[0]!, node.name);
       if (n.op === 'Gelu') return geluFloat64(node);
+      if (n.op === 'FusedMatMul') return fusedMatMulFloat64(node, n.inputs.map((v) => v.rank));
       return [node];
     }),
     inputs: inputs.map((v) => ({ name: v.name, dtype: v.dtype, shape: v.shape })),
@@ -95,6 +96,23 @@ function layerNormFloat64(n: OnnxNode): OnnxNode[] {
     { opType: 'Mul', inputs: [`${p}.xhat`, scale], outputs: [`${p}.scaled`], name: `${p}.scale` },
     { opType: 'Add', inputs: [`${p}.scaled`, bias], outputs: [y], name: `${p}.shift` },
   ];
+}
+
+/** ORT's FusedMatMul is float32 only: in float64 graphs (gradient checks) its transposes become nodes. */
+function fusedMatMulFloat64(n: OnnxNode, ranks: number[]): OnnxNode[] {
+  const p = n.name!;
+  const pre: OnnxNode[] = [];
+  const operand = (k: 0 | 1, flag: string): string => {
+    const x = n.inputs[k]!;
+    if ((n.attrs?.[flag] as { value: number } | undefined)?.value !== 1) return x;
+    const r = ranks[k]!;
+    const perm = [...Array(r - 2).keys(), r - 1, r - 2];
+    pre.push({ opType: 'Transpose', inputs: [x], outputs: [`${p}.t${k}`], name: `${p}.transpose${k}`, attrs: { perm: ints(perm) } });
+    return `${p}.t${k}`;
+  };
+  const a = operand(0, 'transA');
+  const b = operand(1, 'transB');
+  return [...pre, { opType: 'MatMul', inputs: [a, b], outputs: n.outputs, name: `${p}.matmul` }];
 }
 
 /**

@@ -58,16 +58,34 @@ export function cast(x: Value, to: DType): Value {
   return x.graph.addNode('Cast', [x], [{ dtype: to, shape: x.shape }], { to: int(codes[to]) })[0]!;
 }
 
-/** numpy matmul for rank >= 2 operands: (..., m, k) @ (..., k, n) -> (..., m, n), batch dims broadcast. */
-export function matmul(a: Value, b: Value): Value {
+export interface MatMulOptions {
+  /** Use a's last two axes swapped. */
+  transA?: boolean;
+  /** Use b's last two axes swapped. */
+  transB?: boolean;
+}
+
+/**
+ * numpy matmul of op(a) and op(b), rank >= 2: (..., m, k) @ (..., k, n) -> (..., m, n), batch dims
+ * broadcast. With a transpose flag it is ORT's com.microsoft FusedMatMul: its GEMM reads
+ * the operand transposed, where a Transpose node would copy it first (and ORT merges such a copy with
+ * the head split's own Transpose into one whose innermost axis is not contiguous, 3-4x slower).
+ */
+export function matmul(a: Value, b: Value, opts: MatMulOptions = {}): Value {
   const dtype = sameDtype('MatMul', a, b);
   if (a.rank < 2 || b.rank < 2) fail('MatMul', 'operands must have rank >= 2', a, b);
-  const [m, k1] = a.shape.slice(-2) as [Dim, Dim];
-  const [k2, n] = b.shape.slice(-2) as [Dim, Dim];
+  const last2 = (x: Value, t: boolean | undefined) => (t ? x.shape.slice(-2).reverse() : x.shape.slice(-2)) as [Dim, Dim];
+  const [m, k1] = last2(a, opts.transA);
+  const [k2, n] = last2(b, opts.transB);
   if (!dimEq(k1, k2)) fail('MatMul', `inner dims differ (${k1} vs ${k2})`, a, b);
   const batch = broadcastShapes(a.shape.slice(0, -2), b.shape.slice(0, -2));
   if (!batch) fail('MatMul', 'batch dims do not broadcast', a, b);
-  return a.graph.addNode('MatMul', [a, b], [{ dtype, shape: [...batch, m, n] }])[0]!;
+  const out = [{ dtype, shape: [...batch, m, n] }];
+  if (!opts.transA && !opts.transB) return a.graph.addNode('MatMul', [a, b], out)[0]!;
+  const attrs: Record<string, AttrValue> = {};
+  if (opts.transA) attrs.transA = int(1);
+  if (opts.transB) attrs.transB = int(1);
+  return a.graph.addNode('FusedMatMul', [a, b], out, attrs, 'com.microsoft')[0]!;
 }
 
 export interface GemmOptions {

@@ -120,9 +120,10 @@ export function bertAttention(ctx: ModelContext, x: Value, mask: Value, heads: V
   const [B, S] = [mask.shape[0]!, mask.shape[3]!];
   const split = (t: Value, perm: number[]) => op.transpose(op.reshapeTo(t, heads, [B, S, A, D]), perm);
   const q = split(linear(ctx, x, `${prefix}.self.query`, H, H), [0, 2, 1, 3]); // (B, A, S, D)
-  const kT = split(linear(ctx, x, `${prefix}.self.key`, H, H), [0, 2, 3, 1]); // (B, A, D, S)
+  const k = split(linear(ctx, x, `${prefix}.self.key`, H, H), [0, 2, 1, 3]); // (B, A, S, D)
   const v = split(linear(ctx, x, `${prefix}.self.value`, H, H), [0, 2, 1, 3]); // (B, A, S, D)
-  const scores = op.add(op.mul(op.matmul(q, kT), 1 / Math.sqrt(D)), mask); // (B, A, S, S)
+  // q k^T read transposed by the GEMM: a (B, A, D, S) copy of k would put S innermost, a slow transpose
+  const scores = op.add(op.mul(op.matmul(q, k, { transB: true }), 1 / Math.sqrt(D)), mask); // (B, A, S, S)
   const probs = dropout(ctx, op.softmax(scores, -1), ctx.config.attention_probs_dropout_prob, `${prefix}.probs`);
   const context = op.reshape(op.transpose(op.matmul(probs, v), [0, 2, 1, 3]), [-1, H]); // (N, H)
   return linear(ctx, context, `${prefix}.output.dense`, H, H);

@@ -1,6 +1,6 @@
-// Just enough of the WebAssembly binary format to write the two small SIMD kernels of the training
-// loop by hand (train/adamw-kernel.ts, train/dropout.ts): one module, one imported memory `env.memory`,
-// one exported function. Opcodes are from the WebAssembly 2.0 spec (SIMD: the 0xfd prefix).
+// Just enough of the WebAssembly binary format to write the small SIMD kernels of the training loop
+// by hand (train/adamw-kernel.ts, sum-kernel.ts, grad-norm-kernel.ts, dropout.ts): one module, one
+// imported memory `env.memory`, one exported function. Opcodes are from the WebAssembly 2.0 spec (SIMD: the 0xfd prefix).
 
 // Node has WebAssembly; TypeScript declares it only in its DOM libraries, which this project leaves out.
 export interface WasmMemory {
