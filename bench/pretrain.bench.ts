@@ -5,7 +5,7 @@
 // beside each, PyTorch eager on the same step (bench/pytorch_reference.py) where torch is installed.
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { KEEP_FREED } from '../src/cli/respawn.ts';
+import { TRAINING_MALLOC } from '../src/cli/respawn.ts';
 import { makeConfig } from '../src/model/config.ts';
 import { runChild } from './child.ts';
 import { encoderForwardFlops } from './engine.bench.ts';
@@ -25,7 +25,7 @@ function preTrainingForwardFlops(preset: 'mini' | 'base'): number {
 
 // The malloc setting `bert pretrain` runs with on Linux (src/cli/respawn.ts says why); read only as a
 // process starts, so the runs that measure it are children given it in their environment.
-export const GLIBC_KEEP_FREED = { GLIBC_TUNABLES: KEEP_FREED };
+export const GLIBC_TRAINING_MALLOC = { GLIBC_TUNABLES: TRAINING_MALLOC };
 
 function measure(preset: 'mini' | 'base', gradAccum: number, steps: number, extraEnv: Record<string, string> = {}): Record<string, unknown> {
   const args = [preset, String(B), String(S), String(gradAccum), String(steps)];
@@ -60,13 +60,13 @@ function sideBySide(preset: 'mini' | 'base', gradAccum: number, steps: number, e
   return { ...ours, pytorch: { ...torch, tokens_per_second: Math.round(torch.tokens_per_second) }, over_pytorch: +over.toFixed(2) };
 }
 
-/** As it is, then (on Linux) again with glibc keeping what it frees, both sides. */
+/** As it is, then (on Linux) again with the malloc setting `bert pretrain` runs with, both sides. */
 function withAndWithoutGlibcTuning(preset: 'mini' | 'base', gradAccum: number, steps: number): Record<string, unknown> {
   const plain = sideBySide(preset, gradAccum, steps);
   if (process.platform !== 'linux') return plain;
-  const tuned = sideBySide(preset, gradAccum, steps, GLIBC_KEEP_FREED);
+  const tuned = sideBySide(preset, gradAccum, steps, GLIBC_TRAINING_MALLOC);
   const over = (tuned.tokens_per_second as number) / (plain.tokens_per_second as number);
-  return { ...plain, glibc_keep_freed: { env: GLIBC_KEEP_FREED, ...tuned, over_plain: +over.toFixed(2) } };
+  return { ...plain, glibc_keep_freed: { env: GLIBC_TRAINING_MALLOC, ...tuned, over_plain: +over.toFixed(2) } };
 }
 
 /**
@@ -75,7 +75,7 @@ function withAndWithoutGlibcTuning(preset: 'mini' | 'base', gradAccum: number, s
  * above vary more between runs than this difference.
  */
 function hostAgainstGraph(rounds: number): Record<string, unknown> {
-  return runChild(join(here, 'accumulate-child.ts'), ['base', String(B / 4), String(S), '4', String(rounds)], process.platform === 'linux' ? GLIBC_KEEP_FREED : {});
+  return runChild(join(here, 'accumulate-child.ts'), ['base', String(B / 4), String(S), '4', String(rounds)], process.platform === 'linux' ? GLIBC_TRAINING_MALLOC : {});
 }
 
 export async function run(): Promise<Record<string, unknown>> {

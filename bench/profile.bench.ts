@@ -4,7 +4,7 @@
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runChild } from './child.ts';
-import { GLIBC_KEEP_FREED } from './pretrain.bench.ts';
+import { GLIBC_TRAINING_MALLOC } from './pretrain.bench.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -16,8 +16,8 @@ export async function run(): Promise<Record<string, unknown>> {
   return {
     pretrain_mini: profile(['mini', '32', '128', '4']),
     pretrain_base_micro_batch: profile(base),
-    ...(process.platform === 'linux' ? { pretrain_base_micro_batch_glibc_keep_freed: profile(base, GLIBC_KEEP_FREED) } : {}),
+    ...(process.platform === 'linux' ? { pretrain_base_micro_batch_glibc_keep_freed: profile(base, GLIBC_TRAINING_MALLOC) } : {}),
     // a whole base step as `bert pretrain` runs it: 4 micro-batches of 8 summed in one graph run
-    pretrain_base_step_in_graph: profile([...base, '4'], process.platform === 'linux' ? GLIBC_KEEP_FREED : {}),
+    pretrain_base_step_in_graph: profile([...base, '4'], process.platform === 'linux' ? GLIBC_TRAINING_MALLOC : {}),
   };
 }

@@ -4,14 +4,14 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { KEEP_FREED, wantsRespawn } from '../src/cli/respawn.ts';
+import { TRAINING_MALLOC, wantsRespawn } from '../src/cli/respawn.ts';
 
 const work = mkdtempSync(join(tmpdir(), 'bert-respawn-'));
 after(() => rmSync(work, { recursive: true, force: true }));
 const linux = process.platform === 'linux';
 const why = 'the restart with a tuned glibc malloc happens on Linux only';
 
-interface Probe { pid: number; ppid: number; tunables: string | null }
+interface Probe { pid: number; ppid: number; tunables: string | null; huge_kb: number }
 
 function start(command: string, mode: 'exit3' | 'wait', env: NodeJS.ProcessEnv = {}) {
   const file = join(work, `${command}-${mode}-${Math.random().toString(36).slice(2)}.json`);
@@ -49,9 +49,32 @@ test('only the training commands restart, on Linux, and not when GLIBC_TUNABLES 
 test('a training command runs in a child with the tuned malloc, and its exit code comes back', { skip: !linux && why }, async () => {
   const { child, exited, probe } = start('pretrain', 'exit3');
   const p = await probe();
-  assert.equal(p.tunables, KEEP_FREED);
+  assert.equal(p.tunables, TRAINING_MALLOC);
   assert.equal(p.ppid, child.pid, 'the command ran in a child of the started process');
   assert.deepEqual(await exited, [3, null]);
+});
+
+// glibc.malloc.hugetlb needs glibc 2.35 and a kernel that offers transparent huge pages ('always' or 'madvise').
+function hugePagesUnavailable(): string | false {
+  if (!linux) return why;
+  const glibc = (process.report.getReport() as { header?: { glibcVersionRuntime?: string } }).header?.glibcVersionRuntime;
+  const [major = 0, minor = 0] = (glibc ?? '').split('.').map(Number);
+  if (major < 2 || (major === 2 && minor < 35)) return `glibc ${glibc ?? 'unknown'} has no glibc.malloc.hugetlb (2.35+)`;
+  const thp = '/sys/kernel/mm/transparent_hugepage/enabled';
+  if (!existsSync(thp) || readFileSync(thp, 'utf8').includes('[never]')) return 'this kernel offers no transparent huge pages';
+  return false;
+}
+
+test('the training child gets transparent huge pages for its large blocks, the started process does not ask for them', { skip: hugePagesUnavailable() }, async () => {
+  const { exited, probe } = start('pretrain', 'exit3');
+  const p = await probe();
+  await exited;
+  assert.ok(p.huge_kb >= 32 << 10, `a 64 MB block in the training child is mostly huge pages (got ${p.huge_kb} kB)`);
+  const plain = start('pretrain', 'exit3', { BERT_TS_MALLOC: 'default' });
+  const q = await plain.probe();
+  await plain.exited;
+  const always = readFileSync('/sys/kernel/mm/transparent_hugepage/enabled', 'utf8').includes('[always]');
+  if (!always) assert.equal(q.huge_kb, 0, 'with the kernel in madvise mode, only a process that asks gets huge pages');
 });
 
 test('other commands, and BERT_TS_MALLOC=default, run in the started process itself', { skip: !linux && why }, async () => {
