@@ -11,9 +11,9 @@ else {
   const [mode, file] = process.argv.slice(3);
   const hugeKb = () => Number(/AnonHugePages:\s+(\d+)/.exec(readFileSync('/proc/self/smaps_rollup', 'utf8'))?.[1] ?? 0);
   const before = hugeKb();
-  const block = Buffer.alloc(64 << 20, 1);
+  Buffer.alloc(64 << 20, 1);
   const huge_kb = hugeKb() - before;
-  writeFileSync(file!, JSON.stringify({ pid: process.pid, ppid: process.ppid, tunables: process.env.GLIBC_TUNABLES ?? null, huge_kb, bytes: block.length }));
+  writeFileSync(file!, JSON.stringify({ pid: process.pid, ppid: process.ppid, tunables: process.env.GLIBC_TUNABLES ?? null, huge_kb }));
   if (mode === 'exit3') process.exitCode = 3;
   else setInterval(() => {}, 1000);
 }
