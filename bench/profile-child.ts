@@ -1,6 +1,7 @@
 // Where one pre-training step's time goes, in a process of its own: ORT's profiler per op type, and
 // the host-side phases of the loop (batch read-ahead, feeds, dropout masks, the graph run, clipping,
-// AdamW) timed around the same calls `bert pretrain` makes. Prints one JSON line.
+// AdamW) timed around the same calls `bert pretrain` makes, and the GEMMs by shape against a plain
+// MatMul measured in the same process before and after. Prints one JSON line.
 // Usage: node --import tsx bench/profile-child.ts PRESET BATCH SEQ STEPS [MICRO_BATCHES]
 // (MICRO_BATCHES > 1: that many batches of BATCH a step, run and summed in one graph run)
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -16,13 +17,16 @@ import { DropoutMasks } from '../src/train/dropout.ts';
 import { preTrainingFeeds, preTrainingObjective } from '../src/train/objectives.ts';
 import { AdamW, clipScale } from '../src/train/optimizer.ts';
 import { TrainStep } from '../src/train/step.ts';
+import { matmulCeiling } from './engine.bench.ts';
 import { writeSyntheticJsonl } from './pretrain-data.ts';
 
+const GEMM_OPS = new Set(['Gemm', 'FusedGemm', 'MatMul', 'FusedMatMul']);
 const [preset = 'mini', b = '32', s = '128', n = '4', k = '1'] = process.argv.slice(2);
 const [B, S, steps, K] = [Number(b), Number(s), Number(n), Number(k)];
 const P = 20;
 const config = makeConfig(preset as PresetName);
 
+const ceilingBefore = await matmulCeiling();
 const dir = mkdtempSync(join(tmpdir(), 'bench-profile-'));
 const data = join(dir, 'data.jsonl');
 writeSyntheticJsonl(data, B * K * (steps + 2), S, P);
@@ -80,19 +84,38 @@ dataset.close();
 
 // ORT's trace: per-node kernel times by op type, and each run's total (the first run is left out).
 const file = readdirSync(dir).find((f) => f.startsWith('ort'))!;
-const events = JSON.parse(readFileSync(join(dir, file), 'utf8')) as Array<{ cat: string; name: string; ts: number; dur: number; args?: { op_name?: string } }>;
+type Shapes = Array<Record<string, number[]>>;
+const events = JSON.parse(readFileSync(join(dir, file), 'utf8')) as Array<{
+  cat: string; name: string; ts: number; dur: number; args?: { op_name?: string; input_type_shape?: Shapes; output_type_shape?: Shapes };
+}>;
 rmSync(dir, { recursive: true, force: true });
+const ceilingAfter = await matmulCeiling();
 const runs = events.filter((e) => e.cat === 'Session' && e.name === 'model_run').sort((x, y) => x.ts - y.ts);
 const firstEnd = runs[0] ? runs[0].ts + runs[0].dur : 0;
 const byOp = new Map<string, number>();
+const byGemm = new Map<string, { op: string; a: number[]; b: number[]; y: number[]; nodes: number; us: number; flop: number }>();
 for (const e of events) {
   if (e.cat !== 'Node' || !e.name.endsWith('_kernel_time') || e.ts < firstEnd) continue;
   const op = e.args?.op_name ?? '?';
   byOp.set(op, (byOp.get(op) ?? 0) + e.dur);
+  if (!GEMM_OPS.has(op)) continue;
+  const [a, b] = (e.args?.input_type_shape ?? []).map((t) => Object.values(t)[0]!);
+  const y = Object.values(e.args?.output_type_shape?.[0] ?? {})[0];
+  if (!a || !b || !y) continue;
+  const key = `${op} ${a.join('x')} ${b.join('x')}`;
+  const g = byGemm.get(key) ?? { op, a, b, y, nodes: 0, us: 0, flop: 0 };
+  g.nodes++;
+  g.us += e.dur;
+  g.flop += gemmFlop(a, y);
+  byGemm.set(key, g);
 }
 const ortRunMs = runs.slice(1).reduce((a, e) => a + e.dur, 0) / 1000;
 const kernelMs = [...byOp.values()].reduce((a, x) => a + x, 0) / 1000;
 const perStep = (ms: number) => +(ms / steps).toFixed(1);
+const gemms = [...byGemm.values()].sort((x, y) => y.us - x.us);
+const gemmMs = gemms.reduce((t, g) => t + g.us, 0) / 1000;
+const gemmGflop = gemms.reduce((t, g) => t + g.flop, 0) / 1e9;
+const ceiling = Math.max(ceilingBefore, ceilingAfter);
 console.log(JSON.stringify({
   preset, batch: B, seq: S, steps, micro_batches: K,
   step_ms: perStep(wall),
@@ -103,4 +126,28 @@ console.log(JSON.stringify({
   outside_ort_run_ms: perStep(phases.graph_run - ortRunMs),
   ort_kernel_ms: perStep(kernelMs),
   op_types_ms: Object.fromEntries([...byOp].sort((x, y) => y[1] - x[1]).map(([k, us]) => [k, perStep(us / 1000)])),
+  // The step's GEMMs against a plain MatMul measured in this process (the higher of before and after).
+  // Their FLOPs are the step's training FLOPs, so a loop at 0.75 of the ceiling must fit its whole step
+  // in gemm_gflop / (0.75 x ceiling): what is left of that after the GEMMs is the budget for the rest.
+  matmul_ceiling_gflops: [+ceilingBefore.toFixed(1), +ceilingAfter.toFixed(1)],
+  gemm_ms: perStep(gemmMs),
+  gemm_gflop: +(gemmGflop / steps).toFixed(2),
+  gemm_gflops: +(gemmGflop / gemmMs * 1000).toFixed(1),
+  gemm_ratio_to_matmul_ceiling: +(gemmGflop / gemmMs * 1000 / ceiling).toFixed(3),
+  step_ms_at_075_of_ceiling: perStep(gemmGflop / (0.75 * ceiling) * 1e3),
+  gemm_shapes: gemms.map((g) => ({
+    op: g.op, a: g.a, b: g.b, y: g.y, nodes: g.nodes / steps,
+    ms: perStep(g.us / 1000), gflops: +(g.flop / g.us / 1e3).toFixed(1),
+  })),
 }));
+
+/**
+ * FLOPs of one matrix product from its first operand and output shapes: 2 M N K per output matrix.
+ * K is the operand's last two dims over M, whichever of them is transposed (Gemm's transA, FusedMatMul's).
+ */
+function gemmFlop(a: readonly number[], y: readonly number[]): number {
+  const [m, n] = [y.at(-2)!, y.at(-1)!];
+  const matrices = y.slice(0, -2).reduce((p, d) => p * d, 1);
+  const k = (a.at(-2)! * a.at(-1)!) / m;
+  return 2 * matrices * m * n * k;
+}
