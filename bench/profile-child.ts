@@ -136,7 +136,7 @@ console.log(JSON.stringify({
   gemm_ratio_to_matmul_ceiling: +(gemmGflop / gemmMs * 1000 / ceiling).toFixed(3),
   step_ms_at_075_of_ceiling: perStep(gemmGflop / (0.75 * ceiling) * 1e3),
   gemm_shapes: gemms.map((g) => ({
-    op: g.op, a: g.a, b: g.b, y: g.y, nodes: g.nodes / steps,
+    op: g.op, a: g.a.join('x'), b: g.b.join('x'), y: g.y.join('x'), nodes: g.nodes / steps,
     ms: perStep(g.us / 1000), gflops: +(g.flop / g.us / 1e3).toFixed(1),
   })),
 }));
