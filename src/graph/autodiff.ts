@@ -32,17 +32,26 @@ function elementwise(d: (x: Value, y: Value) => Value): Rule {
   return (n, [g]) => [mul(g!, d(n.inputs[0]!, n.outputs[0]!))];
 }
 
-// y = op(a) op(b) (FusedMatMul's transA / transB; MatMul has neither): d op(a) = g op(b)^T and
-// d op(b) = op(a)^T g, with the transposes as flags of the gradient's own matmuls, never copies.
-function matmulRule(n: Node, [g]: Array<Value | undefined>, [na, nb]: boolean[]): Array<Value | undefined> {
+// y = op(a) op(b), for Gemm and (Fused)MatMul alike: d op(a) = g op(b)^T and d op(b) = op(a)^T g, with
+// the transposes as flags of the gradient's own products, never copies.
+function productGrads(
+  product: (x: Value, y: Value, t: { transA?: boolean; transB?: boolean }) => Value,
+  n: Node, g: Value, [na, nb]: boolean[],
+): [Value | undefined, Value | undefined] {
   const [a, b] = n.inputs as [Value, Value];
+  const tA = attr(n, 'transA', 0) === 1;
+  const tB = attr(n, 'transB', 0) === 1;
+  const da = !na ? undefined : tA ? product(b, g, { transA: tB, transB: true }) : product(g, b, { transB: !tB });
+  const db = !nb ? undefined : tB ? product(g, a, { transA: true, transB: tA }) : product(a, g, { transA: !tA });
+  return [da, db];
+}
+
+function matmulRule(n: Node, [g]: Array<Value | undefined>, needs: boolean[]): Array<Value | undefined> {
   if (attr(n, 'alpha', 1) !== 1 || attr(n, 'transBatchA', 0) !== 0 || attr(n, 'transBatchB', 0) !== 0) {
     throw new BertError(`${n.name}: gradient of FusedMatMul is implemented for transA / transB only`);
   }
-  const tA = attr(n, 'transA', 0) === 1;
-  const tB = attr(n, 'transB', 0) === 1;
-  const da = !na ? undefined : tA ? matmul(b, g!, { transA: tB, transB: true }) : matmul(g!, b, { transB: !tB });
-  const db = !nb ? undefined : tB ? matmul(g!, a, { transA: true, transB: tA }) : matmul(a, g!, { transA: !tA });
+  const [a, b] = n.inputs as [Value, Value];
+  const [da, db] = productGrads(matmul, n, g!, needs);
   return [da && unbroadcast(da, a), db && unbroadcast(db, b)];
 }
 
@@ -78,15 +87,11 @@ const RULES: Record<string, Rule> = {
 
   MatMul: matmulRule,
   FusedMatMul: matmulRule,
-  Gemm: (n, [g], [na, nb, nc]) => {
-    const [a, b, c] = n.inputs as [Value, Value, Value | undefined];
-    const tA = attr(n, 'transA', 0) === 1;
-    const tB = attr(n, 'transB', 0) === 1;
+  Gemm: (n, [g], needs) => {
+    const c = n.inputs[2];
     const alpha = attr(n, 'alpha', 1);
-    // y = op(a) op(b): d op(a) = g op(b)^T and d op(b) = op(a)^T g, written without explicit transposes.
-    const da = !na ? undefined : tA ? gemm(b, g!, undefined, { transA: tB, transB: true, alpha }) : gemm(g!, b, undefined, { transB: !tB, alpha });
-    const db = !nb ? undefined : tB ? gemm(g!, a, undefined, { transA: true, transB: tA, alpha }) : gemm(a, g!, undefined, { transA: !tA, alpha });
-    return [da, db, c && nc ? unbroadcast(g!, c) : undefined];
+    const [da, db] = productGrads((x, y, t) => gemm(x, y, undefined, { ...t, alpha }), n, g!, needs);
+    return [da, db, c && needs[2] ? unbroadcast(g!, c) : undefined];
   },
 
   Transpose: (n, [g]) => {
