@@ -115,6 +115,7 @@ const perStep = (ms: number) => +(ms / steps).toFixed(1);
 const gemms = [...byGemm.values()].sort((x, y) => y.us - x.us);
 const gemmMs = gemms.reduce((t, g) => t + g.us, 0) / 1000;
 const gemmGflop = gemms.reduce((t, g) => t + g.flop, 0) / 1e9;
+const gemmRate = (gemmGflop / gemmMs) * 1000;
 const ceiling = Math.max(ceilingBefore, ceilingAfter);
 console.log(JSON.stringify({
   preset, batch: B, seq: S, steps, micro_batches: K,
@@ -132,8 +133,8 @@ console.log(JSON.stringify({
   matmul_ceiling_gflops: [+ceilingBefore.toFixed(1), +ceilingAfter.toFixed(1)],
   gemm_ms: perStep(gemmMs),
   gemm_gflop: +(gemmGflop / steps).toFixed(2),
-  gemm_gflops: +(gemmGflop / gemmMs * 1000).toFixed(1),
-  gemm_ratio_to_matmul_ceiling: +(gemmGflop / gemmMs * 1000 / ceiling).toFixed(3),
+  gemm_gflops: +gemmRate.toFixed(1),
+  gemm_ratio_to_matmul_ceiling: +(gemmRate / ceiling).toFixed(3),
   step_ms_at_075_of_ceiling: perStep(gemmGflop / (0.75 * ceiling) * 1e3),
   gemm_shapes: gemms.map((g) => ({
     op: g.op, a: g.a.join('x'), b: g.b.join('x'), y: g.y.join('x'), nodes: g.nodes / steps,
