@@ -9,6 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { epochOrder, openPretrainingData } from '../src/data/dataset.ts';
 import { prefetchBatches } from '../src/data/prefetch.ts';
+import { Graph } from '../src/graph/graph.ts';
+import * as op from '../src/graph/ops.ts';
 import { bindShape, resolveShape } from '../src/graph/shape.ts';
 import { makeConfig, type PresetName } from '../src/model/config.ts';
 import { initParams } from '../src/model/init.ts';
@@ -17,16 +19,31 @@ import { DropoutMasks } from '../src/train/dropout.ts';
 import { preTrainingFeeds, preTrainingObjective } from '../src/train/objectives.ts';
 import { AdamW, clipScale } from '../src/train/optimizer.ts';
 import { TrainStep } from '../src/train/step.ts';
+import { CompiledGraph, hostTensor } from '../src/runtime/session.ts';
 import { matmulCeiling } from './engine.bench.ts';
 import { writeSyntheticJsonl } from './pretrain-data.ts';
 
 const GEMM_OPS = new Set(['Gemm', 'FusedGemm', 'MatMul', 'FusedMatMul']);
+// ops that ORT runs as a view of their input or on shapes alone: no tensor traffic to count
+const VIEW_OPS = new Set(['Reshape', 'Squeeze', 'Unsqueeze', 'Identity', 'Flatten', 'Shape', 'Size']);
+// ops that read only the elements they output from their first input
+const GATHER_OPS = new Set(['Gather', 'GatherElements', 'GatherND', 'Slice']);
+const BYTES: Record<string, number> = { float: 4, double: 8, int64_t: 8, int32_t: 4, bool: 1, int8_t: 1, uint8_t: 1 };
 const [preset = 'mini', b = '32', s = '128', n = '4', k = '1'] = process.argv.slice(2);
 const [B, S, steps, K] = [Number(b), Number(s), Number(n), Number(k)];
 const P = 20;
 const config = makeConfig(preset as PresetName);
 
+// Add's GB/s at three sizes (elements): (4096, 256) like most of mini's activations, (4096, 1024), and
+// large like the MLM logits (640, 30522); the higher of before and after, as for the MatMul
+const addTiers = [1 << 20, 1 << 22, 1 << 24];
+const addCeilings = async () => {
+  const gbps: number[] = [];
+  for (const n of addTiers) gbps.push(await addCeiling(n));
+  return gbps;
+};
 const ceilingBefore = await matmulCeiling();
+const addBefore = await addCeilings();
 const dir = mkdtempSync(join(tmpdir(), 'bench-profile-'));
 const data = join(dir, 'data.jsonl');
 writeSyntheticJsonl(data, B * K * (steps + 2), S, P);
@@ -90,15 +107,40 @@ const events = JSON.parse(readFileSync(join(dir, file), 'utf8')) as Array<{
 }>;
 rmSync(dir, { recursive: true, force: true });
 const ceilingAfter = await matmulCeiling();
+const addAfter = await addCeilings();
+const addGbps = addBefore.map((g, i) => Math.max(g, addAfter[i]!));
 const runs = events.filter((e) => e.cat === 'Session' && e.name === 'model_run').sort((x, y) => x.ts - y.ts);
 const firstEnd = runs[0] ? runs[0].ts + runs[0].dur : 0;
 const byOp = new Map<string, number>();
+const byTraffic = new Map<string, { us: number; bytes: number; usAtAdd: number }>();
+/** A node's tensor bytes in and out, and how long Add would take for them at its GB/s for the largest. */
+function countTraffic(op: string, us: number, inputs: Shapes, outputs: Shapes): void {
+  const tensors = GATHER_OPS.has(op) ? [...inputs.slice(1), ...outputs, ...outputs] : [...inputs, ...outputs];
+  let bytes = 0;
+  let largest = 0;
+  for (const t of tensors) {
+    const [type, shape] = Object.entries(t)[0] ?? ['float', []];
+    const n = shape.reduce((p, d) => p * d, 1);
+    bytes += n * (BYTES[type] ?? 4);
+    largest = Math.max(largest, n);
+  }
+  const tier = addTiers.findIndex((n) => largest <= 1.5 * n);
+  const gbps = addGbps[tier === -1 ? addTiers.length - 1 : tier]!;
+  const t = byTraffic.get(op) ?? { us: 0, bytes: 0, usAtAdd: 0 };
+  t.us += us;
+  t.bytes += bytes;
+  t.usAtAdd += bytes / gbps / 1e3;
+  byTraffic.set(op, t);
+}
 const byGemm = new Map<string, { op: string; a: number[]; b: number[]; y: number[]; nodes: number; us: number; flop: number }>();
 for (const e of events) {
   if (e.cat !== 'Node' || !e.name.endsWith('_kernel_time') || e.ts < firstEnd) continue;
   const op = e.args?.op_name ?? '?';
   byOp.set(op, (byOp.get(op) ?? 0) + e.dur);
-  if (!GEMM_OPS.has(op)) continue;
+  if (!GEMM_OPS.has(op)) {
+    if (!VIEW_OPS.has(op)) countTraffic(op, e.dur, e.args?.input_type_shape ?? [], e.args?.output_type_shape ?? []);
+    continue;
+  }
   const [a, b] = (e.args?.input_type_shape ?? []).map((t) => Object.values(t)[0]!);
   const y = Object.values(e.args?.output_type_shape?.[0] ?? {})[0];
   if (!a || !b || !y) continue;
@@ -136,11 +178,51 @@ console.log(JSON.stringify({
   gemm_gflops: +gemmRate.toFixed(1),
   gemm_ratio_to_matmul_ceiling: +(gemmRate / ceiling).toFixed(3),
   step_ms_at_075_of_ceiling: perStep(gemmGflop / (0.75 * ceiling) * 1e3),
+  // Every other kernel's tensor bytes (inputs + outputs; views and shape ops left out), against Add's
+  // GB/s at the same size measured in this process: how far ORT's unfused kernels are from the traffic
+  // their passes must move, and what is left when every one of them ran at that speed.
+  add_ceiling_gbps: Object.fromEntries(addTiers.map((n, i) => [n, +addGbps[i]!.toFixed(1)])),
+  other_kernels: trafficSummary(),
   gemm_shapes: gemms.map((g) => ({
     op: g.op, a: g.a.join('x'), b: g.b.join('x'), y: g.y.join('x'), nodes: g.nodes / steps,
     ms: perStep(g.us / 1000), gflops: +(g.flop / g.us / 1e3).toFixed(1),
   })),
 }));
+
+function trafficSummary() {
+  const all = [...byTraffic.values()].reduce((a, t) => ({ us: a.us + t.us, bytes: a.bytes + t.bytes, usAtAdd: a.usAtAdd + t.usAtAdd }), { us: 0, bytes: 0, usAtAdd: 0 });
+  const row = (t: { us: number; bytes: number; usAtAdd: number }) => ({
+    ms: perStep(t.us / 1000), gb: +(t.bytes / steps / 1e9).toFixed(3), gbps: +(t.bytes / t.us / 1e3).toFixed(1), ms_at_add_gbps: perStep(t.usAtAdd / 1000),
+  });
+  return {
+    ...row(all),
+    by_op: Object.fromEntries([...byTraffic].sort((x, y) => y[1].us - x[1].us).map(([op, t]) => [op, row(t)])),
+  };
+}
+
+/**
+ * GB/s of ORT's float32 Add over n elements (read 2n, write n): what its elementwise kernels reach now, in
+ * cache for small n and from memory for large. The median kernel time of a chain of Adds in ORT's trace,
+ * as the step's kernels are timed.
+ */
+async function addCeiling(n: number): Promise<number> {
+  const g = new Graph();
+  const a = g.input('a', 'float32', [n]);
+  const b = g.input('b', 'float32', [n]);
+  let y = a;
+  for (let i = 0; i < 16; i++) y = op.add(y, b);
+  const traceDir = mkdtempSync(join(tmpdir(), 'bench-add-'));
+  const chain = await CompiledGraph.compile({ y }, { profilePrefix: join(traceDir, 'ort') });
+  const feeds = { a: hostTensor('float32', [n], new Float32Array(n).fill(0.5)), b: hostTensor('float32', [n], new Float32Array(n).fill(0.25)) };
+  for (let i = 0; i < 9; i++) await chain.run(feeds);
+  chain.endProfiling();
+  await chain.dispose();
+  const trace = JSON.parse(readFileSync(join(traceDir, readdirSync(traceDir)[0]!), 'utf8')) as Array<{ cat: string; name: string; ts: number; dur: number; args?: { op_name?: string } }>;
+  rmSync(traceDir, { recursive: true, force: true });
+  const first = trace.filter((e) => e.cat === 'Session' && e.name === 'model_run').sort((x, z) => x.ts - z.ts)[0]!;
+  const us = trace.filter((e) => e.cat === 'Node' && e.args?.op_name === 'Add' && e.name.endsWith('_kernel_time') && e.ts > first.ts + first.dur).map((e) => e.dur).sort((x, z) => x - z);
+  return (3 * 4 * n) / us[us.length >> 1]! / 1e3;
+}
 
 /**
  * FLOPs of one matrix product from its first operand and output shapes: 2 M N K per output matrix.
