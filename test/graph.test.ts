@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { gradients } from '../src/graph/autodiff.ts';
 import { Graph } from '../src/graph/graph.ts';
@@ -105,6 +108,48 @@ describe('sumLeadingAxes', () => {
       byRow.forEach((v, j) => assert.ok(Math.abs(Number(r.s1!.data[j]) - v) < 1e-4, `${b}x${s} element ${j} of the sum over the first axis`));
     }
   });
+});
+
+test('dropout in float32 is x * (1 / (1 - p)) where the mask keeps, 0 where it drops, forward and backward, bit for bit', async () => {
+  const g = new Graph();
+  const x = g.input('x', 'float32', [2, 5], 'param');
+  const w = g.input('w', 'float32', [2, 5]);
+  const keep = g.input('keep', 'uint8', [2, 5]);
+  const p = 0.1;
+  const y = op.dropout(x, keep, p);
+  const [dx] = gradients(op.reduceSum(op.mul(y, w), [0, 1], false), [x]);
+  const c = await CompiledGraph.compile({ y, dx: dx! });
+  const xs = [0.3, -1.7, 2.5, 1e-3, -0.2, 7, 0.1, -3.3, 4.4, 1 / 3];
+  const ws = [1.5, -2, 0.7, 3, -0.1, 0.9, 2.2, -1.3, 0.25, 5];
+  const mask = [1, 0, 1, 1, 0, 1, 1, 0, 1, 1];
+  const f32 = (v: number[]) => ({ dtype: 'float32' as const, shape: [2, 5], data: Float32Array.from(v) });
+  const r = await c.run({ x: f32(xs), w: f32(ws), keep: { dtype: 'uint8', shape: [2, 5], data: Uint8Array.from(mask) } });
+  const scale = Math.fround(1 / (1 - p));
+  // a dropped element is x * 0: -0 where x is negative, as IEEE multiplication gives it
+  mask.forEach((m, i) => {
+    assert.equal(r.y!.data[i], Math.fround(Math.fround(xs[i]!) * (m ? scale : 0)), `y ${i}`);
+    assert.equal(r.dx!.data[i], Math.fround(Math.fround(ws[i]!) * (m ? scale : 0)), `dx ${i}`);
+  });
+  assert.throws(() => op.dropout(x, g.input('b', 'bool', [2, 5]), p), /Dropout: the keep-mask must be uint8/);
+});
+
+test('with the QDQ rewrites of ORT off (training sessions), the dropout factor that forward and backward share stays one node', async () => {
+  const g = new Graph();
+  const x = g.input('x', 'float32', [4], 'param');
+  const y = op.dropout(x, g.input('keep', 'uint8', [4]), 0.1);
+  const [dx] = gradients(op.reduceSum(op.mul(y, y), [0], false), [x]);
+  const dir = mkdtempSync(join(tmpdir(), 'qdq-'));
+  const copies = async (qdqRewrites: boolean) => {
+    const path = join(dir, `${qdqRewrites}.onnx`);
+    await (await CompiledGraph.compile({ y, dx: dx! }, { qdqRewrites, optimizedModelPath: path })).dispose();
+    return Buffer.from(readFileSync(path)).toString('latin1').split('DequantizeLinear/duplicated').length - 1;
+  };
+  try {
+    assert.ok((await copies(true)) > 0, 'ORT duplicates a shared DequantizeLinear by default');
+    assert.equal(await copies(false), 0);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('cross entropy over (N, C) logits runs as LogSoftmax over the last axis and NLL: the mean loss over non-ignored labels, and log-probabilities', async () => {

@@ -1,7 +1,7 @@
 // Writes the part of a graph that computes the requested outputs as an ONNX model.
 import { BertError } from '../errors.ts';
 import { ancestors, type Value } from './graph.ts';
-import { encodeModel, ints, rawBytes, type OnnxGraph, type OnnxModelOptions, type OnnxNode, type OnnxTensor } from './onnx.ts';
+import { encodeModel, int, ints, ONNX_ELEM_TYPE, rawBytes, type OnnxGraph, type OnnxModelOptions, type OnnxNode, type OnnxTensor } from './onnx.ts';
 
 export interface LoweredGraph {
   bytes: Uint8Array;
@@ -40,6 +40,7 @@ export function lowerGraph(outputs: Record<string, Value>, opts: LowerOptions = 
       if (n.op === 'Erf') return erfFloat64(node.inputs[0]!, node.outputs[0]!, node.name);
       if (n.op === 'Gelu') return geluFloat64(node);
       if (n.op === 'FusedMatMul') return fusedMatMulFloat64(node, n.inputs.map((v) => v.rank));
+      if (n.op === 'DequantizeLinear') return dequantizeFloat64(node);
       return [node];
     }),
     inputs: inputs.map((v) => ({ name: v.name, dtype: v.dtype, shape: v.shape })),
@@ -113,6 +114,16 @@ function fusedMatMulFloat64(n: OnnxNode, ranks: number[]): OnnxNode[] {
   const a = operand(0, 'transA');
   const b = operand(1, 'transB');
   return [...pre, { opType: 'MatMul', inputs: [a, b], outputs: n.outputs, name: `${p}.matmul` }];
+}
+
+/** DequantizeLinear has no float64 output: in float64 graphs (gradient checks) it is Cast then Mul. */
+function dequantizeFloat64(n: OnnxNode): OnnxNode[] {
+  const [x, scale] = n.inputs as [string, string];
+  const p = n.name!;
+  return [
+    { opType: 'Cast', inputs: [x], outputs: [`${p}.cast`], name: `${p}.cast`, attrs: { to: int(ONNX_ELEM_TYPE.float64) } },
+    { opType: 'Mul', inputs: [`${p}.cast`, scale], outputs: n.outputs, name: `${p}.mul` },
+  ];
 }
 
 /**

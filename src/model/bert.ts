@@ -74,7 +74,7 @@ export function layerNorm(ctx: ModelContext, x: Value, name: string): Value {
 
 export function dropout(ctx: ModelContext, x: Value, p: number, site: string): Value {
   if (!ctx.training || p === 0) return x;
-  const mask = ctx.graph.input(`dropout.${site}`, 'bool', x.shape);
+  const mask = ctx.graph.input(`dropout.${site}`, 'uint8', x.shape);
   ctx.dropouts.push({ mask, p });
   return op.dropout(x, mask, p);
 }

@@ -13,6 +13,11 @@ export interface SessionOptions {
   memoryPattern?: boolean;
   /** ORT's CPU memory arena (faster reuse, but it keeps its peak); default true. */
   cpuArena?: boolean;
+  /**
+   * ORT's QDQ graph rewrites; default true. Training turns them off: one of them gives every consumer of a
+   * DequantizeLinear its own copy, and dropout's mask factor (graph/ops.ts) has two, forward and backward.
+   */
+  qdqRewrites?: boolean;
   /** Write an ORT profile (chrome trace JSON) with this file prefix (Node only). */
   profilePrefix?: string;
   /** Save the ONNX model ORT actually runs, after its optimisations, to this path (Node only). */
@@ -54,5 +59,6 @@ export function commonOptions(opts: SessionOptions): InferenceSession.SessionOpt
     enableMemPattern: opts.memoryPattern ?? true,
     enableCpuMemArena: opts.cpuArena ?? true,
     logSeverityLevel: 3,
+    ...(opts.qdqRewrites === false ? { extra: { session: { disable_quant_qdq: '1' } } } : {}),
   };
 }

@@ -128,7 +128,7 @@ export class DropoutMasks {
       const buf = prev instanceof Uint8Array && prev.length === n ? prev : new Uint8Array(n);
       if (this.kernel) this.kernel.fillKeepMask(buf, site.p, this.seed, step, k);
       else fillKeepMask(buf, site.p, this.seed, step, k);
-      feeds[site.mask.name] = { dtype: 'bool', shape, data: buf };
+      feeds[site.mask.name] = { dtype: site.mask.dtype, shape, data: buf };
     });
     this.feeds = feeds;
     return feeds;
