@@ -1,7 +1,8 @@
 // Where one pre-training step's time goes, in a process of its own: ORT's profiler per op type, and
 // the host-side phases of the loop (batch read-ahead, feeds, dropout masks, the graph run, clipping,
-// AdamW) timed around the same calls `bert pretrain` makes, and the GEMMs by shape against a plain
-// MatMul measured in the same process before and after. Prints one JSON line.
+// AdamW) timed around the same calls `bert pretrain` makes, the GEMMs by shape against a plain MatMul,
+// and the other kernels' tensor bytes against ORT's own Add, both measured in the same process before
+// and after. Prints one JSON line.
 // Usage: node --import tsx bench/profile-child.ts PRESET BATCH SEQ STEPS [MICRO_BATCHES]
 // (MICRO_BATCHES > 1: that many batches of BATCH a step, run and summed in one graph run)
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -15,11 +16,11 @@ import { bindShape, resolveShape } from '../src/graph/shape.ts';
 import { makeConfig, type PresetName } from '../src/model/config.ts';
 import { initParams } from '../src/model/init.ts';
 import { bertParameterShapes } from '../src/checkpoint/keys.ts';
+import { CompiledGraph, hostTensor } from '../src/runtime/session.ts';
 import { DropoutMasks } from '../src/train/dropout.ts';
 import { preTrainingFeeds, preTrainingObjective } from '../src/train/objectives.ts';
 import { AdamW, clipScale } from '../src/train/optimizer.ts';
 import { TrainStep } from '../src/train/step.ts';
-import { CompiledGraph, hostTensor } from '../src/runtime/session.ts';
 import { matmulCeiling } from './engine.bench.ts';
 import { writeSyntheticJsonl } from './pretrain-data.ts';
 
@@ -100,17 +101,11 @@ await step.dispose();
 dataset.close();
 
 // ORT's trace: per-node kernel times by op type, and each run's total (the first run is left out).
-const file = readdirSync(dir).find((f) => f.startsWith('ort'))!;
-type Shapes = Array<Record<string, number[]>>;
-const events = JSON.parse(readFileSync(join(dir, file), 'utf8')) as Array<{
-  cat: string; name: string; ts: number; dur: number; args?: { op_name?: string; input_type_shape?: Shapes; output_type_shape?: Shapes };
-}>;
+const { runs, kernels } = readTrace(dir);
 rmSync(dir, { recursive: true, force: true });
 const ceilingAfter = await matmulCeiling();
 const addAfter = await addCeilings();
 const addGbps = addBefore.map((g, i) => Math.max(g, addAfter[i]!));
-const runs = events.filter((e) => e.cat === 'Session' && e.name === 'model_run').sort((x, y) => x.ts - y.ts);
-const firstEnd = runs[0] ? runs[0].ts + runs[0].dur : 0;
 const byOp = new Map<string, number>();
 const byTraffic = new Map<string, { us: number; bytes: number; usAtAdd: number }>();
 /** A node's tensor bytes in and out, and how long Add would take for them at its GB/s for the largest. */
@@ -133,8 +128,7 @@ function countTraffic(op: string, us: number, inputs: Shapes, outputs: Shapes): 
   byTraffic.set(op, t);
 }
 const byGemm = new Map<string, { op: string; a: number[]; b: number[]; y: number[]; nodes: number; us: number; flop: number }>();
-for (const e of events) {
-  if (e.cat !== 'Node' || !e.name.endsWith('_kernel_time') || e.ts < firstEnd) continue;
+for (const e of kernels) {
   const op = e.args?.op_name ?? '?';
   byOp.set(op, (byOp.get(op) ?? 0) + e.dur);
   if (!GEMM_OPS.has(op)) {
@@ -200,6 +194,20 @@ function trafficSummary() {
   };
 }
 
+type Shapes = Array<Record<string, number[]>>;
+interface TraceEvent {
+  cat: string; name: string; ts: number; dur: number; args?: { op_name?: string; input_type_shape?: Shapes; output_type_shape?: Shapes };
+}
+
+/** The trace ORT wrote in `dir`: its runs in order, and the kernels after the first run (which plans and allocates). */
+function readTrace(dir: string): { runs: TraceEvent[]; kernels: TraceEvent[] } {
+  const file = readdirSync(dir).find((f) => f.startsWith('ort'))!;
+  const events = JSON.parse(readFileSync(join(dir, file), 'utf8')) as TraceEvent[];
+  const runs = events.filter((e) => e.cat === 'Session' && e.name === 'model_run').sort((x, y) => x.ts - y.ts);
+  const firstEnd = runs[0] ? runs[0].ts + runs[0].dur : 0;
+  return { runs, kernels: events.filter((e) => e.cat === 'Node' && e.name.endsWith('_kernel_time') && e.ts >= firstEnd) };
+}
+
 /**
  * GB/s of ORT's float32 Add over n elements (read 2n, write n): what its elementwise kernels reach now, in
  * cache for small n and from memory for large. The median kernel time of a chain of Adds in ORT's trace,
@@ -217,10 +225,8 @@ async function addCeiling(n: number): Promise<number> {
   for (let i = 0; i < 9; i++) await chain.run(feeds);
   chain.endProfiling();
   await chain.dispose();
-  const trace = JSON.parse(readFileSync(join(traceDir, readdirSync(traceDir)[0]!), 'utf8')) as Array<{ cat: string; name: string; ts: number; dur: number; args?: { op_name?: string } }>;
+  const us = readTrace(traceDir).kernels.filter((e) => e.args?.op_name === 'Add').map((e) => e.dur).sort((x, z) => x - z);
   rmSync(traceDir, { recursive: true, force: true });
-  const first = trace.filter((e) => e.cat === 'Session' && e.name === 'model_run').sort((x, z) => x.ts - z.ts)[0]!;
-  const us = trace.filter((e) => e.cat === 'Node' && e.args?.op_name === 'Add' && e.name.endsWith('_kernel_time') && e.ts > first.ts + first.dur).map((e) => e.dur).sort((x, z) => x - z);
   return (3 * 4 * n) / us[us.length >> 1]! / 1e3;
 }
 

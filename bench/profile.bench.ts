@@ -1,7 +1,7 @@
 // Where a pre-training step's time goes (mini, batch 32 x 128; base, one micro-batch of 8 x 128, and a
 // step of 4 of them in one graph run): ORT's profiler per op type, and the host-side phases of the loop
-// around the graph run, and the step's GEMMs by shape against a plain MatMul measured beside them. See
-// bench/profile-child.ts.
+// around the graph run, the step's GEMMs by shape against a plain MatMul measured beside them, and its
+// other kernels' bytes against ORT's own Add. See bench/profile-child.ts.
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runChild } from './child.ts';
