@@ -8,7 +8,7 @@ import { Graph } from '../src/graph/graph.ts';
 import { lowerGraph } from '../src/graph/lower.ts';
 import * as op from '../src/graph/ops.ts';
 import { dimDiv, dimMul, resolveShape } from '../src/graph/shape.ts';
-import { CompiledGraph } from '../src/runtime/session.ts';
+import { CompiledGraph, hostTensor } from '../src/runtime/session.ts';
 
 const f32 = (shape: number[], fill = 1) => ({ dtype: 'float32' as const, shape, data: new Float32Array(shape.reduce((a, b) => a * b, 1)).fill(fill) });
 
@@ -122,8 +122,11 @@ test('dropout in float32 is x * (1 / (1 - p)) where the mask keeps, 0 where it d
   const xs = [0.3, -1.7, 2.5, 1e-3, -0.2, 7, 0.1, -3.3, 4.4, 1 / 3];
   const ws = [1.5, -2, 0.7, 3, -0.1, 0.9, 2.2, -1.3, 0.25, 5];
   const mask = [1, 0, 1, 1, 0, 1, 1, 0, 1, 1];
-  const f32 = (v: number[]) => ({ dtype: 'float32' as const, shape: [2, 5], data: Float32Array.from(v) });
-  const r = await c.run({ x: f32(xs), w: f32(ws), keep: { dtype: 'uint8', shape: [2, 5], data: Uint8Array.from(mask) } });
+  const r = await c.run({
+    x: hostTensor('float32', [2, 5], Float32Array.from(xs)),
+    w: hostTensor('float32', [2, 5], Float32Array.from(ws)),
+    keep: hostTensor('uint8', [2, 5], Uint8Array.from(mask)),
+  });
   const scale = Math.fround(1 / (1 - p));
   // a dropped element is x * 0: -0 where x is negative, as IEEE multiplication gives it
   mask.forEach((m, i) => {
